@@ -1,0 +1,96 @@
+/**
+ * Shapes shared by the node files: the frame msg every node emits or accepts,
+ * and what the axis-camera config node offers to the nodes that use it.
+ */
+import type { Node } from 'node-red';
+import type { CameraError } from '../../src/errors';
+import type { Frame, StateChange, StreamSession } from '../../src/session';
+import type { StreamSettings } from '../../src/vapix-url';
+
+/** `msg.frame`: small on purpose, Node-RED deep-copies it for every extra wire. */
+export interface FrameMeta {
+  seq: number;
+  /** Receive time, ms since epoch. */
+  time: number;
+  size: number;
+  width: number | null;
+  height: number | null;
+  /** Measured stream rate when the frame arrived. */
+  fps: number;
+  /** Camera (config node) name, or the file name for playback. */
+  camera: string;
+  /** Part headers from the multipart stream, lower-cased names. */
+  headers: Record<string, string>;
+}
+
+/** A frame msg: `msg.payload` is the JPEG. */
+export interface FrameMsg {
+  _msgid?: string;
+  topic?: string;
+  payload: Buffer;
+  frame: FrameMeta;
+  [key: string]: unknown;
+}
+
+export function isFrameMsg(msg: unknown): msg is FrameMsg {
+  const m = msg as Partial<FrameMsg> | null;
+  return !!m && Buffer.isBuffer(m.payload) && m.payload.length >= 4 && m.payload[0] === 0xff && m.payload[1] === 0xd8;
+}
+
+export function frameMeta(frame: Frame, camera: string, fps: number): FrameMeta {
+  return {
+    seq: frame.seq,
+    time: frame.time,
+    size: frame.size,
+    width: frame.width,
+    height: frame.height,
+    fps: Math.round(fps * 10) / 10,
+    camera,
+    headers: frame.headers,
+  };
+}
+
+export interface CameraSubscriber {
+  /** May return a promise: the next frame then waits (newest only) until it settles. */
+  onFrame(frame: Frame): void | Promise<unknown>;
+  onState?(change: StateChange): void;
+  onProblem?(err: CameraError): void;
+}
+
+export interface CameraSubscription {
+  readonly session: StreamSession;
+  readonly dropped: number;
+  unsubscribe(): void;
+}
+
+export interface SnapshotResult {
+  data: Buffer;
+  /** Where it came from: the shared live stream or a fresh image.cgi request. */
+  source: 'stream' | 'camera';
+  time: number;
+  width: number | null;
+  height: number | null;
+}
+
+export interface DeviceInfo {
+  model?: string;
+  firmware?: string;
+  serial?: string;
+  brand?: string;
+  [key: string]: unknown;
+}
+
+/** What the `axis-camera` config node offers (the node object implements it). */
+export interface AxisCameraApi extends Node {
+  /** Display name for status and msg.frame.camera: the node name, else host. Never credentials. */
+  readonly displayName: string;
+  /** The camera's default stream settings merged with `overrides` (overrides win when set). */
+  settingsFor(overrides?: StreamSettings): StreamSettings;
+  /** Joins the shared stream for these settings; one camera connection per distinct settings. */
+  subscribe(overrides: StreamSettings | undefined, sub: CameraSubscriber): CameraSubscription;
+  /** The newest frame of a running stream with these settings, if any. */
+  latestFrame(overrides?: StreamSettings): Frame | null;
+  /** One JPEG from `/axis-cgi/jpg/image.cgi` (or the custom path's stream for non-Axis sources). */
+  snapshot(overrides?: StreamSettings, signal?: AbortSignal): Promise<SnapshotResult>;
+  deviceInfo(signal?: AbortSignal): Promise<DeviceInfo>;
+}
