@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { startSimulator, CameraSimulator } from './support/simulator';
+import { CameraHttpClient } from '../src/http';
+import { HttpStreamSource } from '../src/http-source';
+import { StreamSession, Frame, StateChange } from '../src/session';
+import { CameraError } from '../src/errors';
+import { jpegSize } from '../src/jpeg/jpeg-info';
+
+const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2, jitter: 0, healthyResetMs: 60_000 };
+
+function waitFor(cond: () => boolean, ms = 8000, what = 'condition'): Promise<void> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      if (cond()) return resolve();
+      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+function isWholeJpeg(b: Buffer): boolean {
+  return b[0] === 0xff && b[1] === 0xd8 && b[b.length - 2] === 0xff && b[b.length - 1] === 0xd9;
+}
+
+describe('StreamSession against the camera simulator', () => {
+  let sim: CameraSimulator;
+  let client: CameraHttpClient;
+  let session: StreamSession | null = null;
+
+  async function setup(opts: Parameters<typeof startSimulator>[0], password = 'pass'): Promise<void> {
+    sim = await startSimulator(opts);
+    client = new CameraHttpClient({ protocol: 'http', host: '127.0.0.1', port: sim.port, username: 'root', password });
+  }
+
+  function open(target: string, extra: Partial<ConstructorParameters<typeof StreamSession>[0]> = {}): {
+    s: StreamSession;
+    frames: Frame[];
+    states: StateChange[];
+    problems: CameraError[];
+  } {
+    const s = new StreamSession({ source: new HttpStreamSource(client, target), backoff: FAST_BACKOFF, ...extra });
+    session = s;
+    const frames: Frame[] = [];
+    const states: StateChange[] = [];
+    const problems: CameraError[] = [];
+    s.on('frame', (f) => frames.push(f));
+    s.on('state', (c) => states.push(c));
+    s.on('problem', (e) => problems.push(e));
+    s.start();
+    return { s, frames, states, problems };
+  }
+
+  afterEach(async () => {
+    await session?.stop();
+    session = null;
+    await client?.close();
+    await sim?.close();
+  });
+
+  it('streams whole frames through Digest auth and reports its states and rate', async () => {
+    await setup({ auth: 'digest' });
+    const { s, frames, states } = open('/axis-cgi/mjpg/video.cgi?resolution=320x240&fps=20');
+    await waitFor(() => frames.length >= 10, 8000, '10 frames');
+    assert.deepEqual(
+      states.slice(0, 2).map((c) => c.state),
+      ['connecting', 'streaming'],
+    );
+    for (const f of frames) {
+      assert.ok(isWholeJpeg(f.data));
+      assert.equal(f.width, 320);
+      assert.equal(f.height, 240);
+      assert.equal(f.size, f.data.length);
+      assert.equal(f.headers['content-type'], 'image/jpeg');
+    }
+    assert.deepEqual(
+      frames.map((f) => f.seq),
+      frames.map((_, i) => i + 1),
+    );
+    assert.equal(s.latest, frames[frames.length - 1]);
+    assert.ok(s.stats.fps > 0, `fps ${s.stats.fps}`);
+    assert.ok(s.stats.bytes > 0);
+    await s.stop();
+    assert.equal(s.state, 'stopped');
+    await waitFor(() => sim.stats.activeStreams === 0, 3000, 'camera to see the stream closed');
+  });
+
+  it('reconnects after a stall and keeps counting frames', async () => {
+    await setup({ auth: 'none' });
+    sim.setFault({ kind: 'stall', afterFrames: 3 });
+    const { frames, problems } = open('/axis-cgi/mjpg/video.cgi?resolution=160x120&fps=25', { stallTimeoutMs: 300 });
+    await waitFor(() => problems.some((p) => p.code === 'ERR_STALLED'), 5000, 'a stall');
+    sim.setFault(null);
+    const before = frames.length;
+    await waitFor(() => frames.length >= before + 5, 5000, 'frames after the stall');
+    assert.ok(sim.stats.streamRequests >= 2);
+    assert.ok(frames.every((f) => isWholeJpeg(f.data)));
+  });
+
+  it('never emits the truncated frame of a dropped connection, and recovers', async () => {
+    await setup({ auth: 'none' });
+    sim.setFault({ kind: 'drop-mid-frame', afterFrames: 2 });
+    const { frames, problems } = open('/axis-cgi/mjpg/video.cgi?resolution=160x120&fps=25');
+    await waitFor(() => problems.length >= 2, 5000, 'two dropped connections');
+    assert.ok(frames.every((f) => isWholeJpeg(f.data) && jpegSize(f.data)?.width === 160));
+    sim.setFault(null);
+    const n = frames.length;
+    await waitFor(() => frames.length >= n + 5, 5000, 'frames after recovery');
+  });
+
+  it('backs off with growing delays on wrong credentials and reports ERR_AUTH_FAILED', async () => {
+    await setup({ auth: 'digest' }, 'wrong');
+    const { states } = open('/axis-cgi/mjpg/video.cgi');
+    await waitFor(() => states.filter((c) => c.state === 'backoff').length >= 3, 5000, 'three retries');
+    const backoffs = states.filter((c) => c.state === 'backoff');
+    assert.equal(backoffs[0]!.error?.code, 'ERR_AUTH_FAILED');
+    assert.deepEqual(
+      backoffs.slice(0, 3).map((c) => c.retryInMs),
+      [50, 100, 200],
+    );
+    assert.ok(!JSON.stringify(backoffs.map((c) => c.error)).includes('wrong'));
+  });
+
+  it('reports a camera that answers with a text error instead of a stream', async () => {
+    await setup({ auth: 'none' });
+    const { states } = open('/axis-cgi/mjpg/video.cgi?camera=7');
+    await waitFor(() => states.some((c) => c.state === 'backoff'), 5000, 'a failure');
+    const err = states.find((c) => c.state === 'backoff')!.error!;
+    assert.equal(err.code, 'ERR_NOT_MJPEG');
+    assert.match(err.body ?? '', /Camera 7/);
+  });
+
+  it('comes back after a camera reboot (connection refused meanwhile)', async () => {
+    await setup({ auth: 'digest' });
+    const { frames, problems } = open('/axis-cgi/mjpg/video.cgi?resolution=160x120&fps=20');
+    await waitFor(() => frames.length >= 3, 5000, 'first frames');
+    sim.setFault({ kind: 'reboot', ms: 600 });
+    await waitFor(() => problems.some((p) => p.code === 'ERR_CONN_REFUSED'), 5000, 'refused while rebooting');
+    const n = frames.length;
+    await waitFor(() => frames.length >= n + 3, 8000, 'frames after reboot');
+  });
+
+  it('stops by itself when a limited stream (nbrofframes) ends', async () => {
+    await setup({ auth: 'none' });
+    const { s, frames } = open('/axis-cgi/mjpg/video.cgi?resolution=160x120&fps=25&nbrofframes=4', { stopWhenEnded: true });
+    await waitFor(() => s.state === 'stopped', 5000, 'stopped');
+    assert.equal(frames.length, 4);
+    assert.equal(sim.stats.streamRequests, 1);
+  });
+});
