@@ -1,0 +1,461 @@
+/**
+ * MjpegBroadcaster: serves one stream of JPEG frames to many HTTP viewers as
+ * multipart/x-mixed-replace, without letting any viewer slow the others.
+ *
+ * Backpressure is per viewer and never queues: a frame is written only when
+ * the viewer's socket took the previous one (`write()` returned true, or
+ * 'drain' came). Frames that arrive meanwhile replace a single pending slot,
+ * so a slow viewer gets the newest frame as soon as it can take one and the
+ * server holds at most one in-flight plus one pending frame per viewer (both
+ * are shared Buffers, never per-viewer copies). A viewer that takes nothing
+ * for `stuckTimeoutMs` is disconnected.
+ *
+ * When frames stop arriving, connections stay open: viewers keep showing the
+ * last frame and resume when frames come back (the camera session reconnects
+ * on its own). Close them with `close()`.
+ *
+ * Framework-free: works with any `http` server or express-style router.
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CameraError, ErrorCodes } from '../errors';
+import {
+  NO_CACHE_HEADERS,
+  formatTimestamp,
+  isValidBoundary,
+  makeBoundary,
+  openingDelimiter,
+  partHeader,
+  partTrailer,
+  streamHeaders,
+} from './multipart';
+
+export const DEFAULT_MAX_VIEWERS = 20;
+export const DEFAULT_STUCK_TIMEOUT_MS = 30_000;
+/** Sent with 503 at the viewer limit: viewers usually come and go within seconds. */
+export const DEFAULT_RETRY_AFTER_S = 10;
+/** Sent with 503 for a snapshot before the first frame. */
+export const NO_FRAME_RETRY_AFTER_S = 1;
+/** Upper bound of `?fps=`; anything above means "every frame" anyway. */
+export const MAX_FPS_PARAM = 1000;
+/** How often stuck viewers are looked for, at most. */
+const MAX_SWEEP_INTERVAL_MS = 1000;
+const MIN_SWEEP_INTERVAL_MS = 10;
+
+export interface BroadcasterOptions {
+  /** Concurrent stream viewers; more get 503 + Retry-After. Default 20. */
+  maxViewers?: number;
+  /** Disconnect a viewer whose socket accepted nothing for this long. 0 disables. Default 30 000. */
+  stuckTimeoutMs?: number;
+  /** Rate cap for every viewer (frames/s); `?fps=` can only lower it. 0 = none. */
+  maxFps?: number;
+  /** Multipart boundary; random by default. */
+  boundary?: string;
+  /** Retry-After (s) of the 503 at the viewer limit. */
+  retryAfterS?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+export interface ViewerOptions {
+  /** At most this many frames/s for this viewer (lowered to `maxFps`). 0/undefined = no own cap. */
+  fps?: number;
+}
+
+export interface PublishMeta {
+  /** Capture/receive time, ms since epoch; sent as X-Timestamp. Default: now. */
+  time?: number;
+}
+
+export interface ViewerStats {
+  id: number;
+  /** Remote address:port, for diagnostics. */
+  remote: string;
+  connectedAt: number;
+  /** Effective cap, 0 = none. */
+  fps: number;
+  /** Frames written to the socket. */
+  sent: number;
+  /** Frames this viewer never got because its socket was still busy. */
+  dropped: number;
+  /** Frames left out to honour the fps cap. */
+  skipped: number;
+  /** Bytes the server still holds for this viewer (not yet taken by the OS). */
+  buffered: number;
+}
+
+export interface BroadcasterStats {
+  framesIn: number;
+  viewers: number;
+  /** Viewers accepted since creation. */
+  accepted: number;
+  /** 503 answers at the viewer limit. */
+  rejected: number;
+  /** Viewers disconnected for being stuck. */
+  evicted: number;
+  snapshots: number;
+  /** Totals over current and departed viewers. */
+  sent: number;
+  dropped: number;
+  perViewer: ViewerStats[];
+}
+
+export interface BroadcasterEvents {
+  /** The number of viewers changed. */
+  viewers: [count: number];
+  /** A viewer was disconnected for being stuck. */
+  evicted: [viewer: ViewerStats];
+}
+
+interface OutFrame {
+  header: Buffer;
+  data: Buffer;
+  time: number;
+}
+
+interface Viewer {
+  id: number;
+  res: ServerResponse;
+  remote: string;
+  connectedAt: number;
+  intervalMs: number;
+  fps: number;
+  nextDue: number;
+  /** Waiting for 'drain': the socket has not taken the last frame yet. */
+  busy: boolean;
+  busySince: number;
+  pending: OutFrame | null;
+  sent: number;
+  dropped: number;
+  skipped: number;
+  detach: () => void;
+}
+
+export type QueryResult = { snapshot: boolean; fps?: number } | { error: string };
+
+/** Reads `?snapshot` and `?fps=N` from a request URL. */
+export function parseViewerQuery(url: string | undefined): QueryResult {
+  const q = url?.indexOf('?') ?? -1;
+  if (q < 0 || !url) return { snapshot: false };
+  const params = new URLSearchParams(url.slice(q + 1));
+  const out: { snapshot: boolean; fps?: number } = { snapshot: params.has('snapshot') };
+  const fpsText = params.get('fps');
+  if (fpsText !== null && fpsText !== '') {
+    const fps = Number(fpsText);
+    if (!Number.isFinite(fps) || fps < 0 || fps > MAX_FPS_PARAM) {
+      return { error: `fps must be a number from 0 to ${MAX_FPS_PARAM} (0 = every frame), not ${JSON.stringify(fpsText)}` };
+    }
+    out.fps = fps;
+  }
+  return out;
+}
+
+function isJpeg(b: unknown): b is Buffer {
+  return Buffer.isBuffer(b) && b.length >= 4 && b[0] === 0xff && b[1] === 0xd8;
+}
+
+function positiveOr(v: number | undefined, dflt: number): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : dflt;
+}
+
+function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}, headOnly = false): void {
+  const body = Buffer.from(`${text}\n`, 'utf8');
+  res.writeHead(status, {
+    ...NO_CACHE_HEADERS,
+    ...headers,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': String(body.length),
+  });
+  res.end(headOnly ? undefined : body);
+}
+
+export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
+  readonly boundary: string;
+  readonly maxViewers: number;
+  readonly stuckTimeoutMs: number;
+  readonly maxFps: number;
+  private readonly retryAfterS: number;
+  private readonly now: () => number;
+  private readonly opening: Buffer;
+  private readonly trailer: Buffer;
+  private readonly viewers = new Set<Viewer>();
+  private latestFrame: OutFrame | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+  private closed = false;
+  private nextId = 1;
+  private counters = { framesIn: 0, accepted: 0, rejected: 0, evicted: 0, snapshots: 0, sentGone: 0, droppedGone: 0 };
+
+  constructor(opts: BroadcasterOptions = {}) {
+    super();
+    this.boundary = opts.boundary ?? makeBoundary();
+    if (!isValidBoundary(this.boundary)) {
+      throw new CameraError(ErrorCodes.INVALID_SETTING, `Invalid multipart boundary ${JSON.stringify(this.boundary)}`);
+    }
+    this.maxViewers = Math.floor(positiveOr(opts.maxViewers, DEFAULT_MAX_VIEWERS));
+    this.stuckTimeoutMs = positiveOr(opts.stuckTimeoutMs, DEFAULT_STUCK_TIMEOUT_MS);
+    this.maxFps = positiveOr(opts.maxFps, 0);
+    this.retryAfterS = Math.max(1, Math.round(positiveOr(opts.retryAfterS, DEFAULT_RETRY_AFTER_S)));
+    this.now = opts.now ?? Date.now;
+    this.opening = openingDelimiter(this.boundary);
+    this.trailer = partTrailer(this.boundary);
+  }
+
+  get viewerCount(): number {
+    return this.viewers.size;
+  }
+
+  /** The newest JPEG published, or null. Shared: do not modify. */
+  get latest(): Buffer | null {
+    return this.latestFrame?.data ?? null;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get stats(): BroadcasterStats {
+    const perViewer = [...this.viewers].map((v) => this.viewerStats(v));
+    return {
+      framesIn: this.counters.framesIn,
+      viewers: this.viewers.size,
+      accepted: this.counters.accepted,
+      rejected: this.counters.rejected,
+      evicted: this.counters.evicted,
+      snapshots: this.counters.snapshots,
+      sent: this.counters.sentGone + perViewer.reduce((n, v) => n + v.sent, 0),
+      dropped: this.counters.droppedGone + perViewer.reduce((n, v) => n + v.dropped, 0),
+      perViewer,
+    };
+  }
+
+  /**
+   * Answers a GET/HEAD on the stream path: `?snapshot` → one JPEG, otherwise
+   * a stream viewer honouring `?fps=N`. Malformed queries get 400.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const q = parseViewerQuery(req.url);
+    const headOnly = req.method === 'HEAD';
+    if ('error' in q) return sendText(res, 400, q.error, {}, headOnly);
+    if (q.snapshot) return this.serveSnapshot(req, res);
+    this.addViewer(req, res, { fps: q.fps });
+  }
+
+  /** One latest frame as image/jpeg; 503 + Retry-After before the first frame. */
+  serveSnapshot(req: IncomingMessage, res: ServerResponse): void {
+    const headOnly = req.method === 'HEAD';
+    const frame = this.latestFrame;
+    if (this.closed || !frame) {
+      return sendText(res, 503, this.closed ? 'Stream closed' : 'No frame yet', { 'Retry-After': String(NO_FRAME_RETRY_AFTER_S) }, headOnly);
+    }
+    this.counters.snapshots++;
+    res.writeHead(200, {
+      ...NO_CACHE_HEADERS,
+      'Content-Type': 'image/jpeg',
+      'Content-Length': String(frame.data.length),
+      'X-Timestamp': formatTimestamp(frame.time),
+    });
+    res.end(headOnly ? undefined : frame.data);
+  }
+
+  /**
+   * Starts streaming to `res`: headers, the opening delimiter, the latest
+   * frame at once, then every new frame. Returns false when refused (503).
+   */
+  addViewer(req: IncomingMessage, res: ServerResponse, opts: ViewerOptions = {}): boolean {
+    const headOnly = req.method === 'HEAD';
+    if (this.closed) {
+      sendText(res, 503, 'Stream closed', { 'Retry-After': String(this.retryAfterS) }, headOnly);
+      return false;
+    }
+    if (this.viewers.size >= this.maxViewers) {
+      this.counters.rejected++;
+      sendText(res, 503, `Too many viewers (at most ${this.maxViewers}); try again later`, { 'Retry-After': String(this.retryAfterS) }, headOnly);
+      return false;
+    }
+    // Without this Node would chunk the body; a close-delimited body is what
+    // cameras send and the least any client has to undo.
+    res.removeHeader('Transfer-Encoding');
+    res.writeHead(200, streamHeaders(this.boundary));
+    if (headOnly) {
+      res.end();
+      return true;
+    }
+    res.socket?.setNoDelay(true);
+
+    const fps = this.effectiveFps(opts.fps);
+    const now = this.now();
+    const v: Viewer = {
+      id: this.nextId++,
+      res,
+      remote: `${req.socket?.remoteAddress ?? '?'}:${req.socket?.remotePort ?? '?'}`,
+      connectedAt: now,
+      fps,
+      intervalMs: fps > 0 ? 1000 / fps : 0,
+      nextDue: now,
+      busy: false,
+      busySince: 0,
+      pending: null,
+      sent: 0,
+      dropped: 0,
+      skipped: 0,
+      detach: () => undefined,
+    };
+    const onDrain = (): void => this.onDrain(v);
+    const onGone = (): void => this.remove(v);
+    res.on('drain', onDrain);
+    res.on('close', onGone);
+    res.on('error', onGone);
+    v.detach = () => {
+      res.off('drain', onDrain);
+      res.off('close', onGone);
+      res.off('error', onGone);
+    };
+    this.viewers.add(v);
+    this.counters.accepted++;
+
+    if (!res.write(this.opening)) this.markBusy(v, now);
+    if (this.latestFrame) this.offer(v, this.latestFrame, now);
+    this.ensureSweeper();
+    this.emit('viewers', this.viewers.size);
+    return true;
+  }
+
+  /** Sends a JPEG to every viewer (each as its socket allows). Throws ERR_NOT_JPEG for anything else. */
+  publish(jpeg: Buffer, meta: PublishMeta = {}): void {
+    if (!isJpeg(jpeg)) {
+      throw new CameraError(ErrorCodes.NOT_JPEG, 'Not a JPEG: the payload must be a Buffer starting with FF D8', {
+        hint: 'Send frame msgs (msg.payload = JPEG Buffer), e.g. from an mjpg-in node.',
+      });
+    }
+    if (this.closed) return;
+    const now = this.now();
+    const time = typeof meta.time === 'number' && Number.isFinite(meta.time) ? meta.time : now;
+    const frame: OutFrame = { header: partHeader(jpeg.length, time), data: jpeg, time };
+    this.latestFrame = frame;
+    this.counters.framesIn++;
+    for (const v of this.viewers) this.offer(v, frame, now);
+  }
+
+  /**
+   * Ends every viewer and refuses new ones. Viewers whose socket is still
+   * busy are destroyed (ending them would wait for a client that is not
+   * reading). Idempotent.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopSweeper();
+    for (const v of [...this.viewers]) {
+      const busy = v.busy;
+      this.remove(v);
+      if (busy) v.res.destroy();
+      else v.res.end();
+    }
+    this.latestFrame = null;
+  }
+
+  private effectiveFps(requested: number | undefined): number {
+    const own = typeof requested === 'number' && requested > 0 ? requested : 0;
+    if (this.maxFps > 0 && (own === 0 || own > this.maxFps)) return this.maxFps;
+    return own;
+  }
+
+  private offer(v: Viewer, frame: OutFrame, now: number): void {
+    if (v.intervalMs > 0) {
+      if (now < v.nextDue) {
+        v.skipped++;
+        return;
+      }
+      // Keep to the grid so the average rate is the cap even when frames
+      // arrive at another rate, but never two frames closer than half an interval.
+      v.nextDue = Math.max(v.nextDue + v.intervalMs, now + v.intervalMs / 2);
+    }
+    if (v.busy) {
+      if (v.pending) v.dropped++;
+      v.pending = frame;
+      return;
+    }
+    this.write(v, frame, now);
+  }
+
+  private write(v: Viewer, frame: OutFrame, now: number): void {
+    const res = v.res;
+    if (res.destroyed || res.writableEnded) {
+      this.remove(v);
+      return;
+    }
+    // One writev per frame; header and trailer are shared, the JPEG is never copied.
+    res.cork();
+    res.write(frame.header);
+    res.write(frame.data);
+    const ok = res.write(this.trailer);
+    res.uncork();
+    v.sent++;
+    if (!ok) this.markBusy(v, now);
+  }
+
+  private markBusy(v: Viewer, now: number): void {
+    if (!v.busy) {
+      v.busy = true;
+      v.busySince = now;
+    }
+  }
+
+  private onDrain(v: Viewer): void {
+    v.busy = false;
+    const next = v.pending;
+    if (next) {
+      v.pending = null;
+      this.write(v, next, this.now());
+    }
+  }
+
+  private remove(v: Viewer): void {
+    if (!this.viewers.delete(v)) return;
+    v.detach();
+    v.pending = null;
+    this.counters.sentGone += v.sent;
+    this.counters.droppedGone += v.dropped;
+    if (this.viewers.size === 0) this.stopSweeper();
+    this.emit('viewers', this.viewers.size);
+  }
+
+  private viewerStats(v: Viewer): ViewerStats {
+    return {
+      id: v.id,
+      remote: v.remote,
+      connectedAt: v.connectedAt,
+      fps: v.fps,
+      sent: v.sent,
+      dropped: v.dropped,
+      skipped: v.skipped,
+      buffered: v.res.writableLength,
+    };
+  }
+
+  private ensureSweeper(): void {
+    if (this.sweeper || this.stuckTimeoutMs <= 0) return;
+    const every = Math.max(MIN_SWEEP_INTERVAL_MS, Math.min(MAX_SWEEP_INTERVAL_MS, this.stuckTimeoutMs / 2));
+    this.sweeper = setInterval(() => this.sweep(), every);
+    // Viewers keep the server alive already; this timer must not do so on its own.
+    this.sweeper.unref();
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const v of [...this.viewers]) {
+      if (v.busy && now - v.busySince >= this.stuckTimeoutMs) {
+        const info = this.viewerStats(v);
+        this.counters.evicted++;
+        this.remove(v);
+        v.res.destroy();
+        this.emit('evicted', info);
+      }
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export * from './broadcaster';
+export * from './multipart';
+export * from './path';
+export * from './cors';

@@ -1,0 +1,74 @@
+/**
+ * Byte layout of the multipart/x-mixed-replace stream we serve.
+ *
+ * The stream is `--B\r\n` followed, per frame, by
+ * `Content-Type: image/jpeg\r\nContent-Length: N\r\nX-Timestamp: T\r\n\r\n<jpeg>\r\n--B\r\n`.
+ * That is the ordinary `--B\r\n<headers>\r\n\r\n<jpeg>\r\n` part layout, but the
+ * delimiter of the next part is sent right after each frame (as mjpg-streamer
+ * does): browsers display a part only once they see the delimiter that ends it,
+ * so sending it late would show every frame one frame interval late.
+ * The stream opens with a delimiter because ffmpeg's mpjpeg probe requires the
+ * body to start with `--` (pipe2jpeg omits it and ffprobe rejects the stream).
+ */
+import { randomBytes } from 'node:crypto';
+
+/** RFC 2046 allows 1..70 characters from a restricted set; we stay far inside it. */
+const BOUNDARY_RE = /^[A-Za-z0-9'()+_,.\/:=?-]{1,70}$/;
+
+/** Random, so it will not turn up inside JPEG data that a scanning client searches. */
+export function makeBoundary(): string {
+  return `mjpegrelay${randomBytes(10).toString('hex')}`;
+}
+
+export function isValidBoundary(b: string): boolean {
+  return BOUNDARY_RE.test(b) && !b.endsWith(' ');
+}
+
+/**
+ * No parameter after `boundary=`: ffmpeg's boundary reader miscounts the
+ * length when a `;` follows it.
+ */
+export function streamContentType(boundary: string): string {
+  return `multipart/x-mixed-replace; boundary=${boundary}`;
+}
+
+/** Written once, right after the response headers. */
+export function openingDelimiter(boundary: string): Buffer {
+  return Buffer.from(`--${boundary}\r\n`, 'latin1');
+}
+
+/** Ends one part's body and opens the next part. */
+export function partTrailer(boundary: string): Buffer {
+  return Buffer.from(`\r\n--${boundary}\r\n`, 'latin1');
+}
+
+/** `1700000000.123`: seconds since the epoch, like mjpg-streamer's X-Timestamp. */
+export function formatTimestamp(timeMs: number): string {
+  return (timeMs / 1000).toFixed(3);
+}
+
+/** Built once per frame and shared by every viewer. */
+export function partHeader(size: number, timeMs: number): Buffer {
+  return Buffer.from(
+    `Content-Type: image/jpeg\r\nContent-Length: ${size}\r\nX-Timestamp: ${formatTimestamp(timeMs)}\r\n\r\n`,
+    'latin1',
+  );
+}
+
+/** Never cache, never sniff, and ask reverse proxies (nginx) not to buffer. */
+export const NO_CACHE_HEADERS: Readonly<Record<string, string>> = {
+  'Cache-Control': 'no-cache, no-store, must-revalidate, private, max-age=0',
+  Pragma: 'no-cache',
+  Expires: '0',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+export function streamHeaders(boundary: string): Record<string, string> {
+  return {
+    ...NO_CACHE_HEADERS,
+    'Content-Type': streamContentType(boundary),
+    // Close-delimited body, like the Axis server: no chunk framing for clients to undo.
+    Connection: 'close',
+    'X-Accel-Buffering': 'no',
+  };
+}
