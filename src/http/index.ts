@@ -1,0 +1,6 @@
+export * from './client';
+export * from './digest';
+export * from './www-authenticate';
+export { redactUrl, REDACTED } from './redact';
+export { mapRequestError, statusError } from './map-error';
+export type { AuthMode } from './auth';
