@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { Agent, buildConnector, errors as undiciErrors, request as undiciRequest } from 'undici';
 import { CameraError, ErrorCodes } from '../errors';
 import { AuthMode, AuthState } from './auth';
+import { buildBasicAuthorization } from './digest';
 import { mapRequestError, statusError } from './map-error';
 import { redactUrl } from './redact';
 import { parseWwwAuthenticate } from './www-authenticate';
@@ -182,7 +183,7 @@ export class CameraHttpClient {
   readonly baseUrl: string;
   private readonly agent: Agent;
   private readonly auth: AuthState;
-  private readonly password: string | undefined;
+  private readonly secrets: string[];
   private readonly responseTimeoutMs: number;
   private readonly connecting = new Set<Socket>();
   /** Requests sent and still waiting for response headers. */
@@ -225,7 +226,11 @@ export class CameraHttpClient {
       bodyTimeout: 0,
     });
     this.auth = new AuthState(auth, endpoint.username, endpoint.password);
-    this.password = endpoint.password;
+    const pw = endpoint.password ?? '';
+    this.secrets =
+      pw.length < MIN_SCRUB_LENGTH
+        ? []
+        : [...new Set([buildBasicAuthorization(endpoint.username ?? '', pw).slice('Basic '.length), pw, encodeURIComponent(pw)])];
     this.responseTimeoutMs = headersTimeout;
   }
 
@@ -313,10 +318,11 @@ export class CameraHttpClient {
     });
   }
 
+  /** Masks the password (raw, URL-encoded, inside a Basic token) in text a camera sent back. */
   private scrub(text: string): string {
-    const pw = this.password;
-    if (!pw || pw.length < MIN_SCRUB_LENGTH) return text;
-    return text.split(pw).join('***');
+    let out = text;
+    for (const secret of this.secrets) out = out.split(secret).join('***');
+    return out;
   }
 
   private async send(pathAndQuery: string, opts: CameraRequestOptions, bodyTimeout: number | undefined): Promise<CameraResponse> {
@@ -324,7 +330,8 @@ export class CameraHttpClient {
       throw invalid('request path must start with "/" and contain no spaces or control characters');
     }
     const url = this.baseUrl + pathAndQuery;
-    const redacted = redactUrl(url);
+    // Secrets can also sit in a path segment or an unrecognised parameter name.
+    const redacted = this.scrub(redactUrl(url));
     const { signal, body } = opts;
     if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body)) {
       throw invalid('request body must be a string or a Buffer');
