@@ -12,6 +12,8 @@ helper.init(require.resolve('node-red'));
 const snapshotNode = require('../../nodes/snapshot');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cameraNode = require('../../nodes/axis-camera');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const mjpgInNode = require('../../nodes/mjpg-in');
 
 type Msg = Record<string, any>;
 
@@ -162,6 +164,26 @@ describe('snapshot node', function () {
     assert.equal(m.frame.width, img.width);
     assert.equal(m.frame.height, img.height);
     assert.equal(image.count, 0, 'no image.cgi request');
+  });
+
+  it('an mjpg-in node with the same settings keeps a stream running: its frames are used', async () => {
+    sim = await startSimulator({ auth: 'digest' });
+    const nodes = [
+      ...flow(sim.port, { maxAge: 2000, resolution: '320x240' }),
+      { id: 'in', type: 'mjpg-in', source: 'camera', camera: 'cam', resolution: '320x240', fps: '', compression: '', cameraNumber: '', startOnDeploy: true, wires: [['frames']] },
+      { id: 'frames', type: 'helper' },
+    ];
+    await helper.load([cameraNode, mjpgInNode, snapshotNode], nodes, creds());
+    const frames = collect('frames');
+    await waitFor(() => frames.length >= 2, 8000, 'mjpg-in frames');
+    const image = imageCgiRequests(sim);
+    const out = collect('out');
+    helper.getNode('s').receive({ payload: 1 });
+    await waitFor(() => out.length === 1, 5000, 'snapshot');
+    assert.equal(out[0]!.snapshot.source, 'stream');
+    assert.equal(out[0]!.frame.width, 320);
+    assert.equal(image.count, 0, 'no image.cgi request');
+    assert.equal(sim.stats.streamRequests, 1, 'still one camera connection');
   });
 
   it('asks the camera when max age is 0 even though a stream is running', async () => {
