@@ -17,7 +17,7 @@ let baseJpeg: Buffer | null = null;
  * COM segment naming the frame after SOI. Encoding each frame with jpeg-js
  * would take ~50 ms a frame.
  */
-export function makeJpegs(n: number): Buffer[] {
+function makeJpegs(n: number): Buffer[] {
   if (!baseJpeg) {
     const w = 32;
     const h = 24;

@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MjpegFilePlayer, MjpegFilePlayerOptions, PlayerFrame } from '../src/recording/player';
+import { MjpegFileWriter } from '../src/recording/writer';
+import { CameraError } from '../src/errors';
+import jpeg from 'jpeg-js';
+
+let baseJpeg: Buffer | null = null;
+
+/**
+ * Small, distinct, structurally valid JPEGs: one real image (jpeg-js) with a
+ * COM segment naming the frame after SOI. Encoding each frame with jpeg-js
+ * would take ~50 ms a frame.
+ */
+function makeJpegs(n: number): Buffer[] {
+  if (!baseJpeg) {
+    const w = 32;
+    const h = 24;
+    const data = Buffer.alloc(w * h * 4);
+    for (let p = 0; p < w * h; p++) {
+      data[p * 4] = (p * 7) & 0xff;
+      data[p * 4 + 1] = (p >> 2) & 0xff;
+      data[p * 4 + 2] = 0x80;
+      data[p * 4 + 3] = 0xff;
+    }
+    baseJpeg = jpeg.encode({ data, width: w, height: h }, 80).data;
+  }
+  const out: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const text = Buffer.from(`frame ${i} `.padEnd(8 + (i % 5) * 3, '.'));
+    const com = Buffer.alloc(4);
+    com.writeUInt16BE(0xfffe, 0);
+    com.writeUInt16BE(text.length + 2, 2);
+    out.push(Buffer.concat([baseJpeg.subarray(0, 2), com, text, baseJpeg.subarray(2)]));
+  }
+  return out;
+}
+
+async function record(file: string, frames: Buffer[], t0: number, stepMs: number | ((i: number) => number)): Promise<void> {
+  const w = new MjpegFileWriter({ path: file });
+  let t = t0;
+  frames.forEach((f, i) => {
+    w.write(f, t);
+    t += typeof stepMs === 'number' ? stepMs : stepMs(i);
+  });
+  await w.close();
+}
+
+interface Run {
+  player: MjpegFilePlayer;
+  frames: Array<PlayerFrame & { at: number }>;
+  errors: CameraError[];
+  ended: Promise<CameraError | undefined>;
+}
+
+function play(opts: Omit<MjpegFilePlayerOptions, 'onFrame' | 'onEnd' | 'onError'>, onFrame?: (f: PlayerFrame) => void): Run {
+  const run = { frames: [], errors: [] } as unknown as Run;
+  run.ended = new Promise((resolve) => {
+    run.player = new MjpegFilePlayer({
+      ...opts,
+      onFrame: (f) => {
+        run.frames.push({ ...f, at: Date.now() });
+        onFrame?.(f);
+      },
+      onEnd: resolve,
+      onError: (e) => run.errors.push(e),
+    });
+  });
+  run.player.start();
+  return run;
+}
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await sleep(5);
+  }
+}
+
+/** Open file descriptors of this process that point at `file` (Linux). */
+function fdsOn(file: string): number {
+  let n = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) === file) n++;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return n;
+}
+
+describe('recording: MjpegFilePlayer', function () {
+  this.timeout(15_000);
+  let dir: string;
+  const players: MjpegFilePlayer[] = [];
+  const track = (r: Run) => (players.push(r.player), r);
+  const jpegs = makeJpegs(10);
+
+  beforeEach(async () => {
+    dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'mjpg-play-'));
+  });
+  afterEach(async () => {
+    await Promise.all(players.splice(0).map((p) => p.stop()));
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  it('plays at the recorded pace from X-Timestamp (loose bounds)', async () => {
+    const file = path.join(dir, 'pace.mjpg');
+    await record(file, jpegs.slice(0, 6), 1_700_000_000_000, 100); // 500 ms of recording
+    const r = track(play({ path: file }));
+    assert.equal(await r.ended, undefined);
+    assert.equal(r.frames.length, 6);
+    const span = r.frames[5]!.at - r.frames[0]!.at;
+    assert.ok(span >= 450, `played too fast: ${span} ms`);
+    assert.ok(span < 3000, `played too slow: ${span} ms`);
+    for (let i = 1; i < 6; i++) assert.ok(r.frames[i]!.at - r.frames[i - 1]!.at >= 80, `gap ${i}`);
+  });
+
+  it('honours uneven gaps', async () => {
+    const file = path.join(dir, 'gaps.mjpg');
+    // Gaps of 50 ms then 400 ms.
+    await record(file, jpegs.slice(0, 3), 1_700_000_000_000, (i) => (i === 0 ? 50 : 400));
+    const r = track(play({ path: file }));
+    await r.ended;
+    const g1 = r.frames[1]!.at - r.frames[0]!.at;
+    const g2 = r.frames[2]!.at - r.frames[1]!.at;
+    assert.ok(g1 >= 40 && g2 >= 380, `${g1} ${g2}`);
+    assert.ok(g2 > g1 * 2);
+  });
+
+  it('the fps option overrides the recorded pace', async () => {
+    const file = path.join(dir, 'fps.mjpg');
+    await record(file, jpegs.slice(0, 5), 1_700_000_000_000, 2000); // 8 s recorded
+    const r = track(play({ path: file, fps: 20 })); // 4 intervals of 50 ms
+    await r.ended;
+    assert.equal(r.frames.length, 5);
+    const span = r.frames[4]!.at - r.frames[0]!.at;
+    assert.ok(span >= 180 && span < 2000, `span ${span}`);
+  });
+
+  it('plays raw concatenated JPEGs (curl / ffmpeg -f mjpeg), no headers', async () => {
+    const file = path.join(dir, 'raw.mjpg');
+    await fsp.writeFile(file, Buffer.concat(jpegs));
+    const r = track(play({ path: file, fps: 200, readChunkBytes: 97 })); // odd chunks: frames split anywhere
+    assert.equal(await r.ended, undefined);
+    assert.equal(r.frames.length, jpegs.length);
+    r.frames.forEach((f, i) => {
+      assert.ok(f.data.equals(jpegs[i]!), `frame ${i}`);
+      assert.deepEqual(f.headers, {});
+      assert.equal(f.seq, i + 1);
+    });
+    assert.deepEqual(r.errors, []);
+  });
+
+  it('loops: frames repeat in order, seq counts on, until stop()', async () => {
+    const file = path.join(dir, 'loop.mjpg');
+    await record(file, jpegs.slice(0, 3), 1_700_000_000_000, 10);
+    const r = track(play({ path: file, loop: true, fps: 200 }));
+    await waitFor(() => r.frames.length >= 8);
+    await r.player.stop();
+    const n = r.frames.length;
+    await sleep(50);
+    assert.equal(r.frames.length, n, 'no frame after stop()');
+    r.frames.forEach((f, i) => {
+      assert.ok(f.data.equals(jpegs[i % 3]!), `frame ${i}`);
+      assert.equal(f.seq, i + 1);
+    });
+    assert.equal(r.player.playing, false);
+  });
+
+  it('stop() mid-file releases the file handle and emits nothing more', async function () {
+    if (!fs.existsSync('/proc/self/fd')) this.skip();
+    const file = path.join(dir, 'long.mjpg');
+    await record(file, makeJpegs(50), 1_700_000_000_000, 1000); // 50 s recorded
+    const r = track(play({ path: file, fps: 20 }));
+    await waitFor(() => r.frames.length >= 2);
+    assert.equal(fdsOn(file), 1, 'file open while playing');
+    await r.player.stop();
+    assert.equal(fdsOn(file), 0, 'file handle released when stop() resolves');
+    const n = r.frames.length;
+    await sleep(120);
+    assert.equal(r.frames.length, n);
+    assert.ok(n < 50);
+  });
+
+  it('streams a large file: reads only a little ahead of playback', async () => {
+    const file = path.join(dir, 'big.mjpg');
+    // ~8 MB of 32 KB frames.
+    const big = makeJpegs(1).map((j) => {
+      const pad = Buffer.alloc(32 * 1024 - j.length - 4, 0x41);
+      const com = Buffer.from([0xff, 0xfe, (pad.length + 2) >> 8, (pad.length + 2) & 0xff]);
+      return Buffer.concat([j.subarray(0, 2), com, pad, j.subarray(2)]);
+    })[0]!;
+    const fh = await fsp.open(file, 'w');
+    for (let i = 0; i < 256; i++) await fh.write(big);
+    await fh.close();
+    const r = track(play({ path: file, fps: 20 }));
+    await sleep(300);
+    const read = r.player.bytesRead;
+    assert.ok(r.frames.length >= 2 && r.frames.length < 30, `frames ${r.frames.length}`);
+    // Frames played plus the queue (4) plus a couple of read chunks; far from the 8 MB file.
+    assert.ok(read < (r.frames.length + 12) * big.length, `read ${read} bytes for ${r.frames.length} frames`);
+    await r.player.stop();
+  });
+
+  it('missing file: ERR_FILE through onError, then onEnd with it', async () => {
+    const r = track(play({ path: path.join(dir, 'missing.mjpg') }));
+    const reason = await r.ended;
+    assert.equal(reason?.code, 'ERR_FILE');
+    assert.equal(r.errors.length, 1);
+    assert.match(r.errors[0]!.message, /ENOENT/);
+  });
+
+  it('a file without frames ends with ERR_NOT_MJPEG (and does not spin when looping)', async () => {
+    const file = path.join(dir, 'junk.mjpg');
+    await fsp.writeFile(file, 'this is not video\n'.repeat(100));
+    const r = track(play({ path: file, loop: true }));
+    const reason = await r.ended;
+    assert.equal(reason?.code, 'ERR_NOT_MJPEG');
+    assert.equal(r.frames.length, 0);
+  });
+
+  it('rejects bad settings with ERR_INVALID_SETTING', () => {
+    const noop = () => {};
+    assert.throws(() => new MjpegFilePlayer({ path: '', onFrame: noop }), { code: 'ERR_INVALID_SETTING' });
+    assert.throws(() => new MjpegFilePlayer({ path: 'x', fps: -1, onFrame: noop }), { code: 'ERR_INVALID_SETTING' });
+  });
+});
