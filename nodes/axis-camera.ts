@@ -16,6 +16,7 @@ import { fetchSnapshot, firstStreamFrame } from '../src/snapshot';
 import { fetchDeviceInfo } from '../src/device-info';
 import { jpegSize } from '../src/jpeg/jpeg-info';
 import { CameraError, ErrorCodes } from '../src/errors';
+import { endpointFrom, Credentials, TlsConfigNode } from './lib/endpoint';
 import type { AxisCameraApi, CameraSubscriber, CameraSubscription, DeviceInfo, SnapshotResult } from './lib/types';
 
 interface AxisCameraDef extends NodeDef {
@@ -41,15 +42,6 @@ interface AxisCameraDef extends NodeDef {
   maxFrameMB: string | number;
 }
 
-interface Credentials {
-  user?: string;
-  password?: string;
-}
-
-/** Node-RED's own tls-config node. */
-interface TlsConfigNode extends Node {
-  addTLSOptions(opts: Record<string, unknown>): void;
-}
 
 const DEFAULT_STALL_S = 10;
 const DEFAULT_LINGER_S = 10;
@@ -80,47 +72,6 @@ function defaultSettings(def: Partial<AxisCameraDef>): StreamSettings {
     if (def.textstring) s.textstring = def.textstring;
   }
   return s;
-}
-
-/** Builds and checks the endpoint; throws ERR_INVALID_SETTING with the field name. */
-export function endpointFrom(
-  def: Partial<AxisCameraDef>,
-  creds: Credentials,
-  tlsNode?: TlsConfigNode | null,
-): CameraEndpoint {
-  const host = String(def.host ?? '').trim();
-  if (!host) throw new CameraError(ErrorCodes.INVALID_SETTING, 'Camera host is empty');
-  if (/[/@\s]/.test(host) || host.includes('://'))
-    throw new CameraError(
-      ErrorCodes.INVALID_SETTING,
-      'Camera host must be a host name or IP address only, without http://, path or user:password@',
-    );
-  const protocol = def.protocol === 'https' ? 'https' : 'http';
-  const port = num(def.port, protocol === 'https' ? 443 : 80);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new CameraError(ErrorCodes.INVALID_SETTING, `Camera port must be 1-65535, got "${String(def.port)}"`);
-  const auth = def.auth ?? 'auto';
-  if (!['auto', 'basic', 'digest', 'none'].includes(auth))
-    throw new CameraError(ErrorCodes.INVALID_SETTING, `Unknown auth method "${String(auth)}"`);
-  const ep: CameraEndpoint = { protocol, host, port, auth };
-  if (creds.user) ep.username = creds.user;
-  if (creds.password) ep.password = creds.password;
-  if (protocol === 'https') {
-    const tls: NonNullable<CameraEndpoint['tls']> = {};
-    if (tlsNode) {
-      const o: Record<string, unknown> = {};
-      tlsNode.addTLSOptions(o);
-      if (o.ca) tls.ca = o.ca as string | Buffer;
-      if (o.cert) tls.cert = o.cert as string | Buffer;
-      if (o.key) tls.key = o.key as string | Buffer;
-      if (o.servername) tls.servername = String(o.servername);
-      if (o.rejectUnauthorized === false) tls.allowSelfSigned = true;
-    }
-    if (def.ca && String(def.ca).includes('BEGIN CERTIFICATE')) tls.ca = String(def.ca);
-    if (def.allowSelfSigned) tls.allowSelfSigned = true;
-    ep.tls = tls;
-  }
-  return ep;
 }
 
 export = function (RED: NodeAPI): void {

@@ -30,12 +30,13 @@ type Command = 'start' | 'stop' | 'restart';
 /** Status text is refreshed at most this often; per-frame updates would flood the editor. */
 const STATUS_INTERVAL_MS = 1000;
 
-function overridesFrom(src: Record<string, unknown>): StreamSettings {
+/** `cameraKey` is `cameraNumber` for node settings (there `camera` is the config node id) and `camera` in msg.settings. */
+function overridesFrom(src: Record<string, unknown>, cameraKey: 'cameraNumber' | 'camera'): StreamSettings {
   const s: StreamSettings = {};
   if (src.resolution) s.resolution = String(src.resolution);
   if (src.fps !== undefined && src.fps !== '' && src.fps !== null) s.fps = Number(src.fps);
   if (src.compression !== undefined && src.compression !== '' && src.compression !== null) s.compression = Number(src.compression);
-  const cam = src.cameraNumber ?? src.camera;
+  const cam = src[cameraKey];
   if (cam !== undefined && cam !== '' && cam !== null) s.camera = cam as string;
   for (const k of ['rotation', 'clock', 'date', 'text', 'textstring', 'duration', 'nbrofframes', 'streamprofile'] as const) {
     if (src[k] !== undefined && src[k] !== '') (s as Record<string, unknown>)[k] = src[k];
@@ -200,7 +201,7 @@ export = function (RED: NodeAPI): void {
     }
 
     try {
-      overrides = validateStreamSettings(overridesFrom(def as unknown as Record<string, unknown>));
+      overrides = validateStreamSettings(overridesFrom(def as unknown as Record<string, unknown>, 'cameraNumber'));
     } catch (e) {
       const err = e as CameraError;
       node.status({ fill: 'red', shape: 'ring', text: t('status.badSetting') });
@@ -226,7 +227,7 @@ export = function (RED: NodeAPI): void {
       }
       let next = overrides;
       try {
-        if (settingsIn) next = validateStreamSettings({ ...baseOverrides, ...overridesFrom(settingsIn) });
+        if (settingsIn) next = validateStreamSettings({ ...baseOverrides, ...overridesFrom(settingsIn, 'camera') });
       } catch (e) {
         done(e as Error);
         return;
