@@ -44,6 +44,7 @@ interface Entry {
   lastUsed: number;
   avgJobMs: number;
   waiters: (() => void)[];
+  completeWaiters: (() => void)[];
 }
 
 interface Job {
@@ -69,6 +70,11 @@ export class FrameCache {
   private inflight: Job | null = null;
   private jobId = 0;
   private readonly workerScript = path.join(__dirname, 'encoder-worker.js');
+
+  /** True while the encoder worker thread exists (tests check close() ends it). */
+  get workerRunning(): boolean {
+    return this.worker !== null;
+  }
 
   /** A simulator starts using the cache (the worker may run). */
   acquire(): void {
@@ -112,6 +118,27 @@ export class FrameCache {
     });
   }
 
+  /**
+   * Resolves when the spec's whole cycle is rendered, or after `maxWaitMs`
+   * (a 1080p cycle takes seconds; callers should not hang on it).
+   */
+  whenComplete(spec: FrameSpec, maxWaitMs: number): Promise<void> {
+    const e = this.entry(spec);
+    e.lastUsed = Date.now();
+    if (e.current.filled === spec.cycle || this.users === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        const i = e.completeWaiters.indexOf(done);
+        if (i >= 0) e.completeWaiters.splice(i, 1);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      e.completeWaiters.push(done);
+      this.pump();
+    });
+  }
+
   /** True when the spec's whole first cycle is rendered (for tests and pre-warming). */
   complete(spec: FrameSpec): boolean {
     return this.entries.get(specKey(spec))?.current.filled === spec.cycle;
@@ -126,7 +153,7 @@ export class FrameCache {
       this.entries.set(key, e);
       return e;
     }
-    e = { spec: { ...spec }, current: newGeneration(spec.cycle, Date.now()), next: null, lastUsed: Date.now(), avgJobMs: 0, waiters: [] };
+    e = { spec: { ...spec }, current: newGeneration(spec.cycle, Date.now()), next: null, lastUsed: Date.now(), avgJobMs: 0, waiters: [], completeWaiters: [] };
     this.entries.set(key, e);
     this.evict();
     return e;
@@ -135,13 +162,16 @@ export class FrameCache {
   private evict(): void {
     for (const [key, e] of this.entries) {
       if (this.entries.size <= MAX_CACHED_CYCLES) break;
-      if (e.waiters.length === 0 && this.inflight?.entry !== e) this.entries.delete(key);
+      if (e.waiters.length === 0 && e.completeWaiters.length === 0 && this.inflight?.entry !== e) this.entries.delete(key);
     }
   }
 
   private wake(e: Entry): void {
     const w = e.waiters.splice(0);
     for (const resolve of w) resolve();
+    if (e.current.filled === e.current.slots.length || this.users === 0) {
+      for (const resolve of e.completeWaiters.splice(0)) resolve();
+    }
   }
 
   /** Next piece of work: first renders of a cycle, then clock refreshes of cycles in use. */

@@ -51,6 +51,8 @@ export interface SimulatorStats {
   streamRequests: number;
   activeStreams: number;
   framesSent: number;
+  /** Frames not written because the viewer's socket was still backed up (or throttled). */
+  framesSkipped: number;
   /** Requests that presented credentials which were refused (a bare challenge round does not count). */
   authFailures: number;
   /** TCP connections accepted since start. */
@@ -66,6 +68,8 @@ const DEFAULT_MAX_VIEWERS = 20;
 const DEFAULT_NONCE_LIFETIME_MS = 5 * 60_000;
 /** Frames per motion cycle (cached per resolution/quality/camera/overlay). */
 export const CYCLE_FRAMES = 30;
+/** start() waits at most this long for the default cycle beyond its first frame. */
+const PREWARM_MAX_MS = 3000;
 /** Seconds a client is told to wait after a 503. */
 const RETRY_AFTER_S = 5;
 /** Largest POST body read (basicdeviceinfo JSON). */
@@ -111,6 +115,7 @@ export class CameraSimulator {
     streamRequests: 0,
     activeStreams: 0,
     framesSent: 0,
+    framesSkipped: 0,
     authFailures: 0,
     connections: 0,
     openConnections: 0,
@@ -203,6 +208,9 @@ export class CameraSimulator {
     this.started = true;
     frameCache.acquire();
     await this.listen(this.opts.port);
+    // The whole default cycle, so the first stream already moves; capped
+    // because a 1080p cycle takes seconds to encode.
+    await frameCache.whenComplete(this.defaultSpec, PREWARM_MAX_MS);
     await frameCache.ready(this.defaultSpec);
     return this;
   }
@@ -425,6 +433,7 @@ export class CameraSimulator {
       durationMs: p.durationMs,
       fault: () => this.fault,
       onFrame: () => this.stats.framesSent++,
+      onSkip: () => this.stats.framesSkipped++,
       onDone: () => {
         this.stats.activeStreams--;
         this.streams.delete(s);

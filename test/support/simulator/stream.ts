@@ -73,6 +73,7 @@ export interface StreamOptions {
   durationMs: number;
   fault: () => Fault | null;
   onFrame: () => void;
+  onSkip: () => void;
   /** Called once when the stream is over, for whatever reason. */
   onDone: () => void;
 }
@@ -153,6 +154,7 @@ export class MjpegStream {
     if (fault?.kind === 'stall' && sinceFault >= (fault.afterFrames ?? 0)) return;
     if (this.waitingDrain || this.backlogBytes > 0) {
       this.skipped++;
+      this.o.onSkip();
       return;
     }
     const raw = frameCache.frame(this.o.spec, this.seq);
