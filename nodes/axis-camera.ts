@@ -9,7 +9,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
 import { CameraHttpClient, CameraEndpoint } from '../src/http';
 import { StreamHub } from '../src/hub';
-import { StreamSession } from '../src/session';
+import { StreamSession, Frame } from '../src/session';
 import { HttpStreamSource } from '../src/http-source';
 import { StreamSettings, streamKey, validateStreamSettings, buildRequestTarget } from '../src/vapix-url';
 import { fetchSnapshot, firstStreamFrame } from '../src/snapshot';
@@ -100,6 +100,8 @@ export = function (RED: NodeAPI): void {
       node.error(`${configError.message}. ${configError.hint}`);
     }
     const hub = new StreamHub({ lingerMs: lingerS * 1000 });
+    /** Settings of every stream key handed to the hub, for latestFrame's lookup. */
+    const streams = new Map<string, StreamSettings>();
     const label = def.name || (endpoint ? endpoint.host : 'camera');
 
     function getClient(): CameraHttpClient {
@@ -136,13 +138,32 @@ export = function (RED: NodeAPI): void {
       );
     };
 
+    /**
+     * A snapshot wants the same picture, not the same frame rate: any running
+     * stream whose image settings match will do.
+     */
+    const imageKey = (st: StreamSettings): string =>
+      streamKey({ ...st, fps: undefined, duration: undefined, nbrofframes: undefined });
+
     node.latestFrame = (overrides?: StreamSettings) => {
+      let wanted: string;
       try {
-        const session = hub.get(streamKey(settingsFor(overrides)));
-        return session && session.state === 'streaming' ? session.latest : null;
+        wanted = imageKey(settingsFor(overrides));
       } catch {
         return null;
       }
+      let best: Frame | null = null;
+      for (const [key, st] of streams) {
+        const session = hub.get(key);
+        if (!session) {
+          streams.delete(key);
+          continue;
+        }
+        if (session.state !== 'streaming' || imageKey(st) !== wanted) continue;
+        const f = session.latest;
+        if (f && (!best || f.time > best.time)) best = f;
+      }
+      return best;
     };
 
     node.snapshot = async (overrides?: StreamSettings, signal?: AbortSignal): Promise<SnapshotResult> => {
