@@ -1,0 +1,603 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * The demo behind `npm start`: a simulated Axis camera, a real Node-RED with
+ * this package and Dashboard 2.0, and the example flows (examples/*.json)
+ * deployed against the simulator. Offline, no settings needed.
+ *
+ *   node scripts/demo.js            run until Ctrl-C
+ *   node scripts/demo.js --check    start everything, check the video really
+ *                                   flows end to end, print PASS/FAIL, exit
+ *
+ * Options: --port N (Node-RED; else $PORT, else 1880, else a free port),
+ *          --sim-port N (simulator; else 8090, else a free port),
+ *          --user-dir DIR (else .demo/; --check uses a fresh temporary folder),
+ *          --verbose (--check: show Node-RED's log).
+ * Uses the build in dist/ (or $OUT_DIR, like scripts/build.js).
+ */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.resolve(ROOT, process.env.OUT_DIR || 'dist');
+const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const EXAMPLES_DIR = path.join(ROOT, 'examples');
+const DASHBOARD_PKG = '@flowfuse/node-red-dashboard';
+
+const HOST = '127.0.0.1';
+const SIM_PREFERRED_PORT = 8090;
+const NODE_RED_DEFAULT_PORT = 1880;
+const SIM_USER = 'root';
+const SIM_PASSWORD = 'pass';
+/** Only protects the demo's flows_cred.json; fixed so a restart can read it. */
+const CREDENTIAL_SECRET = 'axis-mjpeg-demo-credential-secret';
+
+/** Node-RED needs a few seconds to load; a slow CI machine more. */
+const ADMIN_READY_TIMEOUT_MS = 60_000;
+const POLL_INTERVAL_MS = 250;
+const HTTP_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 10_000;
+/** --check: frames the live view must deliver, and how long it may take. */
+const CHECK_FRAMES = 5;
+const CHECK_STREAM_TIMEOUT_MS = 30_000;
+/** Frames recorded from the simulator as the file the playback example plays. */
+const SAMPLE_FRAMES = 50;
+const SAMPLE_FILE = path.join('recordings', 'sample.mjpg');
+/** The demo's time-lapse keeps one frame every 5 s instead of every minute, so the file visibly grows. */
+const DEMO_TIMELAPSE_FPS = 0.2;
+
+const URLS = {
+  page: '/camera',
+  live: '/camera/live',
+  snapshot: '/camera/snapshot',
+  dashboard: '/dashboard/camera',
+  dashboardLive: '/dashboard-camera/live',
+  processed: '/camera/processed',
+  playback: '/camera/playback',
+  alert: '/camera/alert',
+};
+
+// ------------------------------------------------------------------ arguments
+
+function parseArgs(argv) {
+  const o = { check: false, verbose: false, port: null, simPort: null, userDir: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`missing value for ${a}`);
+      return v;
+    };
+    const port = (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`bad port for ${a}: ${v}`);
+      return n;
+    };
+    if (a === '--check') o.check = true;
+    else if (a === '--verbose' || a === '-v') o.verbose = true;
+    else if (a === '--port' || a === '-p') o.port = port(value());
+    else if (a === '--sim-port') o.simPort = port(value());
+    else if (a === '--user-dir' || a === '-u') o.userDir = path.resolve(value());
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: node scripts/demo.js [--check] [--port N] [--sim-port N] [--user-dir DIR] [--verbose]');
+      process.exit(0);
+    } else throw new Error(`unknown option ${a} (try --help)`);
+  }
+  return o;
+}
+
+// ------------------------------------------------------------------ helpers
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const since = (t0) => `${((Date.now() - t0) / 1000).toFixed(2)} s`;
+
+/** True if nothing listens on HOST:port right now. */
+function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, HOST, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A port the OS says is free (a short race remains until Node-RED binds it). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** One HTTP request with a timeout; resolves with status, headers and the whole body. */
+function request(url, { method = 'GET', headers = {}, body, timeoutMs = HTTP_TIMEOUT_MS } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${url}`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function boundaryOf(contentType) {
+  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType || '');
+  if (!m) return null;
+  return (m[1] || m[2]).replace(/^--/, '');
+}
+
+const isWholeJpeg = (b) => b.length > 4 && b[0] === 0xff && b[1] === 0xd8 && b[b.length - 2] === 0xff && b[b.length - 1] === 0xd9;
+
+/**
+ * Reads a multipart/x-mixed-replace stream until `want` whole JPEG parts have
+ * arrived. Deliberately independent of src/parser: it checks the relay from
+ * the outside, as a browser would see it.
+ */
+function receiveFrames(url, want, timeoutMs) {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let timer = null;
+    const finish = (err, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const req = http.get(url, { agent: false }, (res) => {
+      const type = res.headers['content-type'] || '';
+      const boundary = boundaryOf(type);
+      if (res.statusCode !== 200 || !/^multipart\/x-mixed-replace/i.test(type) || !boundary) {
+        res.resume();
+        return finish(new Error(`${url}: HTTP ${res.statusCode}, Content-Type ${JSON.stringify(type)}`));
+      }
+      const delim = Buffer.from(`--${boundary}`);
+      let buf = Buffer.alloc(0);
+      let frames = 0;
+      let bad = 0;
+      let bytes = 0;
+      let firstMs = null;
+      res.on('data', (chunk) => {
+        bytes += chunk.length;
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+        // A part is complete once the next delimiter is in the buffer.
+        for (;;) {
+          const start = buf.indexOf(delim);
+          if (start < 0) break;
+          const next = buf.indexOf(delim, start + delim.length);
+          if (next < 0) {
+            buf = buf.subarray(start);
+            break;
+          }
+          const part = buf.subarray(start + delim.length, next);
+          const headEnd = part.indexOf('\r\n\r\n');
+          let body = headEnd < 0 ? Buffer.alloc(0) : part.subarray(headEnd + 4);
+          if (body.length >= 2 && body[body.length - 2] === 0x0d && body[body.length - 1] === 0x0a) body = body.subarray(0, -2);
+          if (isWholeJpeg(body)) {
+            frames++;
+            if (firstMs === null) firstMs = Date.now() - t0;
+          } else bad++;
+          buf = buf.subarray(next);
+          if (frames >= want) return finish(null, { frames, bad, bytes, firstMs, totalMs: Date.now() - t0 });
+        }
+      });
+      res.on('end', () => finish(new Error(`${url}: stream ended after ${frames} frames`)));
+      res.on('error', (e) => finish(e));
+    });
+    req.on('error', (e) => finish(e));
+    timer = setTimeout(() => finish(new Error(`${url}: ${want} frames not received within ${timeoutMs} ms`)), timeoutMs);
+  });
+}
+
+// ------------------------------------------------------------------ simulator
+
+/** The node files read by Node-RED and the simulator required here, outside the project with OUT_DIR. */
+const NODE_PATH = [path.join(ROOT, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(path.delimiter);
+
+function loadDist(rel) {
+  const file = path.join(DIST, rel);
+  if (path.relative(ROOT, DIST).startsWith('..') && process.env.NODE_PATH !== NODE_PATH) {
+    // A build outside the project cannot find undici & co. by walking up: tell Node where they are.
+    process.env.NODE_PATH = NODE_PATH;
+    require('node:module').Module._initPaths();
+  }
+  try {
+    return require(file);
+  } catch (e) {
+    if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).startsWith(`Cannot find module '${file}'`)) {
+      throw new Error(`${path.relative(ROOT, file)} is missing: build first (npm run build; npm start does it)`);
+    }
+    throw e;
+  }
+}
+
+async function startCameraSimulator(port) {
+  const { startSimulator } = loadDist('test/support/simulator');
+  const opts = { host: HOST, auth: 'digest', username: SIM_USER, password: SIM_PASSWORD };
+  try {
+    return await startSimulator({ ...opts, port });
+  } catch (e) {
+    if (!e || e.code !== 'EADDRINUSE' || port === 0) throw e;
+    return startSimulator({ ...opts, port: 0 });
+  }
+}
+
+/** Records the simulator's stream as a .mjpg file for the playback example. */
+async function recordSample(sim, file) {
+  const { CameraHttpClient } = loadDist('src/http');
+  const client = new CameraHttpClient({ protocol: 'http', host: HOST, port: sim.port, username: SIM_USER, password: SIM_PASSWORD });
+  try {
+    const res = await client.request(`/axis-cgi/mjpg/video.cgi?resolution=320x240&fps=10&nbrofframes=${SAMPLE_FRAMES}`, { expect: 'multipart' });
+    const chunks = [];
+    for await (const chunk of res.body) chunks.push(chunk);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, Buffer.concat(chunks));
+  } finally {
+    await client.close();
+  }
+}
+
+// ------------------------------------------------------------------ user dir
+
+function symlink(target, link) {
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  try {
+    const st = fs.lstatSync(link);
+    if (st.isSymbolicLink() || st.isFile()) fs.unlinkSync(link);
+    else fs.rmSync(link, { recursive: true, force: true });
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+  }
+  fs.symlinkSync(target, link, process.platform === 'win32' ? 'junction' : 'dir');
+}
+
+/**
+ * Node-RED finds this package through <userDir>/node_modules. With the normal
+ * dist/ that is a symlink to the project; with OUT_DIR it is a small folder whose
+ * dist/ points at OUT_DIR (the package.json paths say dist/...).
+ */
+function linkPackage(userDir) {
+  const link = path.join(userDir, 'node_modules', PKG.name);
+  if (DIST === path.join(ROOT, 'dist')) return symlink(ROOT, link);
+  try {
+    fs.rmSync(link, { recursive: true, force: true });
+  } catch { /* absent */ }
+  fs.mkdirSync(link, { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(link, 'package.json'));
+  symlink(DIST, path.join(link, 'dist'));
+  symlink(EXAMPLES_DIR, path.join(link, 'examples'));
+}
+
+/** Dashboard 2.0 in <userDir>/node_modules, unless Node-RED already finds it next to itself. */
+function linkDashboard(userDir) {
+  let dir;
+  try {
+    dir = path.dirname(require.resolve(`${DASHBOARD_PKG}/package.json`, { paths: [ROOT] }));
+  } catch {
+    return false;
+  }
+  const redDir = path.dirname(require.resolve('node-red/package.json', { paths: [ROOT] }));
+  // Node-RED scans the node_modules folder it is installed in: a second copy would be a duplicate.
+  if (path.dirname(redDir) === path.dirname(path.dirname(dir))) return true;
+  symlink(dir, path.join(userDir, 'node_modules', DASHBOARD_PKG));
+  return true;
+}
+
+function writeSettings(userDir) {
+  const file = path.join(userDir, 'settings.js');
+  const text = `// Written by scripts/demo.js on every start: edit that script, not this file.
+module.exports = {
+    uiHost: ${JSON.stringify(HOST)},           // the editor has no login: loopback only
+    uiPort: Number(process.env.PORT) || ${NODE_RED_DEFAULT_PORT},
+    flowFile: 'flows.json',
+    credentialSecret: ${JSON.stringify(CREDENTIAL_SECRET)},
+    httpAdminRoot: '/',
+    httpNodeRoot: '/',
+    fileWorkingDirectory: ${JSON.stringify(userDir)},
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+    diagnostics: { enabled: false, ui: false },
+    telemetry: { enabled: false, updateNotification: false },
+    externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
+    editorTheme: { projects: { enabled: false }, tours: false, palette: { catalogues: [] } },
+    functionExternalModules: false,
+};
+`;
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+function prepareUserDir(userDir) {
+  fs.mkdirSync(userDir, { recursive: true });
+  linkPackage(userDir);
+  const dashboard = linkDashboard(userDir);
+  const settings = writeSettings(userDir);
+  return { settings, dashboard };
+}
+
+// ------------------------------------------------------------------ flows
+
+function readExamples() {
+  return fs
+    .readdirSync(EXAMPLES_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => ({ file, flow: JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8')) }));
+}
+
+/**
+ * The examples, pointed at the simulator: one camera config node for all of
+ * them (so equal streams share one camera connection), files under the user dir.
+ */
+function demoFlows(examples, sim, userDir) {
+  const nodes = [];
+  let cameraId = null;
+  const replaced = new Map();
+  for (const { flow } of examples) {
+    for (const n of flow) {
+      if (n.type !== 'axis-camera') continue;
+      if (cameraId === null) cameraId = n.id;
+      else replaced.set(n.id, cameraId);
+    }
+  }
+  for (const { flow } of examples) {
+    for (const orig of flow) {
+      if (replaced.has(orig.id)) continue;
+      const n = JSON.parse(JSON.stringify(orig));
+      for (const [k, v] of Object.entries(n)) if (typeof v === 'string' && replaced.has(v)) n[k] = replaced.get(v);
+      if (n.type === 'axis-camera') {
+        Object.assign(n, { name: 'Simulated camera', host: HOST, port: String(sim.port), protocol: 'http', auth: 'auto' });
+        n.credentials = { user: SIM_USER, password: SIM_PASSWORD };
+      } else if (n.type === 'mjpg-in' && n.source === 'file') {
+        n.file = path.join(userDir, SAMPLE_FILE);
+      } else if (n.type === 'frame-throttle' && n.mode === 'fps' && Number(n.fps) < DEMO_TIMELAPSE_FPS) {
+        n.fps = DEMO_TIMELAPSE_FPS;
+        n.name = '1 frame / 5 s (demo)';
+      }
+      nodes.push(n);
+    }
+  }
+  return nodes;
+}
+
+/** Types the running Node-RED knows, from GET /nodes. */
+async function installedTypes(base) {
+  const r = await request(`${base}/nodes`, { headers: { Accept: 'application/json' } });
+  if (r.status !== 200) throw new Error(`GET /nodes: HTTP ${r.status}`);
+  const sets = JSON.parse(r.body.toString('utf8'));
+  const types = new Set(['tab', 'group', 'subflow', 'junction']);
+  const errors = [];
+  for (const s of sets) {
+    if (s.enabled !== false && s.loaded !== false) for (const t of s.types || []) types.add(t);
+    if (s.err) errors.push(`${s.module}/${s.name}: ${s.err}`);
+  }
+  return { types, errors };
+}
+
+async function deploy(base, flows) {
+  const r = await request(`${base}/flows`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      'Node-RED-API-Version': 'v1',
+      'Node-RED-Deployment-Type': 'full',
+    },
+    body: JSON.stringify(flows),
+  });
+  if (r.status !== 204 && r.status !== 200) throw new Error(`deploy failed: HTTP ${r.status} ${r.body.toString('utf8').slice(0, 300)}`);
+}
+
+// ------------------------------------------------------------------ Node-RED
+
+function startNodeRed(userDir, settingsFile, port, log) {
+  const redJs = require.resolve('node-red/red.js', { paths: [ROOT] });
+  const child = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', settingsFile, '--port', String(port)], {
+    cwd: userDir,
+    env: { ...process.env, NODE_PATH, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const onLine = (stream) => {
+    let rest = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (s) => {
+      const lines = (rest + s).split('\n');
+      rest = lines.pop();
+      for (const l of lines) log(l);
+    });
+  };
+  onLine(child.stdout);
+  onLine(child.stderr);
+  return child;
+}
+
+async function waitForAdmin(base, child, timeoutMs) {
+  const t0 = Date.now();
+  let last = null;
+  while (Date.now() - t0 < timeoutMs) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Node-RED exited (${child.exitCode ?? child.signalCode}) before its admin API answered`);
+    try {
+      const r = await request(`${base}/settings`, { timeoutMs: 2000 });
+      if (r.status === 200) return;
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await sleep(POLL_INTERVAL_MS);
+  }
+  throw new Error(`Node-RED admin API did not answer within ${timeoutMs} ms (${last})`);
+}
+
+function stopChild(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGINT');
+  });
+}
+
+// ------------------------------------------------------------------ checks
+
+async function runChecks(base) {
+  const results = [];
+  const check = async (name, fn) => {
+    const t0 = Date.now();
+    try {
+      const detail = await fn();
+      results.push({ name, ok: true, detail, ms: Date.now() - t0 });
+    } catch (e) {
+      results.push({ name, ok: false, detail: e.message, ms: Date.now() - t0 });
+    }
+  };
+  const frames = (url, want) => async () => {
+    const r = await receiveFrames(url, want, CHECK_STREAM_TIMEOUT_MS);
+    return `${r.frames} frames, ${r.bytes} bytes, first after ${r.firstMs} ms, ${r.bad} broken parts`;
+  };
+  const page = (url, type, test) => async () => {
+    const r = await request(url);
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+    if (!String(r.headers['content-type']).startsWith(type)) throw new Error(`Content-Type ${r.headers['content-type']}`);
+    if (test && !test(r.body)) throw new Error('unexpected body');
+    return `HTTP 200 ${r.headers['content-type']}, ${r.body.length} bytes`;
+  };
+  await check(`live view ${URLS.live} delivers >= ${CHECK_FRAMES} frames`, frames(base + URLS.live, CHECK_FRAMES));
+  await check(`live page ${URLS.page}`, page(base + URLS.page, 'text/html', (b) => b.includes('<img')));
+  await check(`snapshot ${URLS.snapshot}`, page(base + URLS.snapshot, 'image/jpeg', isWholeJpeg));
+  await check(`dashboard ${URLS.dashboard}`, page(base + URLS.dashboard, 'text/html'));
+  await check(`dashboard stream ${URLS.dashboardLive}`, frames(base + URLS.dashboardLive, 2));
+  await check(`processed stream ${URLS.processed}`, frames(base + URLS.processed, 2));
+  await check(`playback stream ${URLS.playback}`, frames(base + URLS.playback, 2));
+  return results;
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  const say = (s) => console.log(opts.check ? `[${since(t0)}] ${s}` : s);
+  const redLog = [];
+  let sim = null;
+  let child = null;
+  let tempDir = null;
+  let stopping = null;
+
+  const stop = () => {
+    if (!stopping) {
+      stopping = (async () => {
+        await stopChild(child);
+        if (sim) await sim.close();
+        if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+      })();
+    }
+    return stopping;
+  };
+  const onSignal = (sig) => {
+    say(`${sig}: stopping Node-RED and the simulator`);
+    stop().then(() => process.exit(opts.check ? 1 : 0), () => process.exit(1));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    // 1. the camera
+    sim = await startCameraSimulator(opts.simPort ?? (opts.check ? 0 : SIM_PREFERRED_PORT));
+    say(`camera simulator at http://${HOST}:${sim.port}/ (user ${SIM_USER}, password ${SIM_PASSWORD}, Digest)`);
+
+    // 2. the user dir
+    const userDir = opts.userDir ?? (opts.check ? (tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'axis-mjpeg-demo-'))) : path.join(ROOT, '.demo'));
+    const { settings, dashboard } = prepareUserDir(userDir);
+    if (!dashboard) say(`warning: ${DASHBOARD_PKG} is not installed: the dashboard example will be skipped`);
+    await recordSample(sim, path.join(userDir, SAMPLE_FILE));
+
+    // 3. Node-RED
+    let port = opts.port ?? (process.env.PORT ? Number(process.env.PORT) : null);
+    if (port === null) port = !opts.check && (await portFree(NODE_RED_DEFAULT_PORT)) ? NODE_RED_DEFAULT_PORT : await freePort();
+    if (port === 0) port = await freePort();
+    const base = `http://${HOST}:${port}`;
+    const log = (line) => {
+      redLog.push(line);
+      if (!opts.check || opts.verbose) console.log(`[node-red] ${line}`);
+    };
+    child = startNodeRed(userDir, settings, port, log);
+    child.on('exit', (code, signal) => {
+      if (!stopping) {
+        say(`Node-RED exited (${code ?? signal})`);
+        stop().then(() => process.exit(1));
+      }
+    });
+    await waitForAdmin(base, child, ADMIN_READY_TIMEOUT_MS);
+    say(`Node-RED ready at ${base}/ (user dir ${path.relative(process.cwd(), userDir) || userDir})`);
+
+    // 4. the flows
+    const { types, errors } = await installedTypes(base);
+    for (const e of errors) say(`warning: node set failed to load: ${e}`);
+    const examples = readExamples();
+    const usable = [];
+    const skipped = [];
+    for (const ex of examples) {
+      const missing = [...new Set(ex.flow.map((n) => n.type).filter((t) => !types.has(t)))];
+      if (missing.length) skipped.push(`${ex.file} (missing node types: ${missing.join(', ')})`);
+      else usable.push(ex);
+    }
+    for (const s of skipped) say(`warning: skipping example ${s}`);
+    const flows = demoFlows(usable, sim, userDir);
+    await deploy(base, flows);
+    say(`deployed ${usable.length} example flows (${flows.length} nodes)`);
+
+    if (opts.check) {
+      const results = await runChecks(base);
+      if (skipped.length) results.unshift({ name: 'every example deployed', ok: false, detail: `skipped ${skipped.join('; ')}`, ms: 0 });
+      for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail} (${r.ms} ms)`);
+      const ok = results.every((r) => r.ok);
+      if (!ok && !opts.verbose) {
+        console.log('--- Node-RED log (last 60 lines) ---');
+        for (const l of redLog.slice(-60)) console.log(l);
+      }
+      console.log(`${ok ? 'PASS' : 'FAIL'} demo check in ${since(t0)}`);
+      await stop();
+      process.exit(ok ? 0 : 1);
+    }
+
+    console.log(`
+  Demo running: Node-RED + simulated Axis camera + example flows.
+
+  Live video page   ${base}${URLS.page}
+  MJPEG stream      ${base}${URLS.live}     (also VLC / ffplay; ${URLS.live}.jpg = one frame)
+  Snapshot          ${base}${URLS.snapshot}
+  Dashboard 2.0     ${base}${URLS.dashboard}
+  Processed frames  ${base}${URLS.processed}
+  File playback     ${base}${URLS.playback}
+  Alert trigger     ${base}${URLS.alert}     (snapshot -> e-mail/Telegram msgs, file in ${path.join(path.relative(ROOT, userDir) || '.', 'camera-snapshots')})
+  Node-RED editor   ${base}/
+  Camera simulator  http://${HOST}:${sim.port}/axis-cgi/mjpg/video.cgi (${SIM_USER} / ${SIM_PASSWORD})
+
+  Ctrl-C stops everything.
+`);
+  } catch (e) {
+    console.error(`${opts.check ? 'FAIL' : 'error'}: ${e && e.message ? e.message : e}`);
+    if (redLog.length && (opts.check || opts.verbose)) {
+      console.error('--- Node-RED log (last 60 lines) ---');
+      for (const l of redLog.slice(-60)) console.error(l);
+    }
+    await stop();
+    process.exit(1);
+  }
+}
+
+main();
