@@ -36,9 +36,9 @@ function flow(cfg: Record<string, unknown>) {
   return [
     { id: 't', type: 'frame-throttle', name: '', wires: [['out']], ...cfg },
     { id: 'out', type: 'helper' },
-    { id: 'c', type: 'catch', scope: ['t'], uncaught: false, wires: [['caught']] },
+    { id: 'catch1', type: 'catch', scope: ['t'], uncaught: false, wires: [['caught']] },
     { id: 'caught', type: 'helper' },
-    { id: 'cm', type: 'complete', scope: ['t'], uncaught: false, wires: [['completed']] },
+    { id: 'complete1', type: 'complete', scope: ['t'], uncaught: false, wires: [['completed']] },
     { id: 'completed', type: 'helper' },
   ];
 }

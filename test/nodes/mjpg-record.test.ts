@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import jpeg from 'jpeg-js';
+import { MjpegFilePlayer, PlayerFrame } from '../../src/recording/player';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+helper.init(require.resolve('node-red'));
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const recordNode = require('../../nodes/mjpg-record');
+
+type Msg = Record<string, any>;
+
+/** Distinct valid JPEGs: one jpeg-js image with a COM segment naming the frame. */
+function makeJpegs(n: number): Buffer[] {
+  const w = 16;
+  const h = 16;
+  const data = Buffer.alloc(w * h * 4, 0x90);
+  const base = jpeg.encode({ data, width: w, height: h }, 80).data;
+  return Array.from({ length: n }, (_, i) => {
+    const text = Buffer.from(`frame ${i}`);
+    const com = Buffer.from([0xff, 0xfe, 0, text.length + 2]);
+    return Buffer.concat([base.subarray(0, 2), com, text, base.subarray(2)]);
+  });
+}
+
+function frameMsg(data: Buffer, seq: number, time: number): Msg {
+  return {
+    topic: 'cam',
+    payload: data,
+    frame: { seq, time, size: data.length, width: 16, height: 16, fps: 0, camera: 'cam', headers: {} },
+  };
+}
+
+function collect(id: string): Msg[] {
+  const got: Msg[] = [];
+  helper.getNode(id).on('input', (m: Msg) => got.push(m));
+  return got;
+}
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await sleep(5);
+  }
+}
+
+function playAll(file: string): Promise<PlayerFrame[]> {
+  const frames: PlayerFrame[] = [];
+  return new Promise((resolve, reject) => {
+    new MjpegFilePlayer({
+      path: file,
+      fps: 500,
+      onFrame: (f) => frames.push(f),
+      onEnd: (err) => (err ? reject(err) : resolve(frames)),
+    }).start();
+  });
+}
+
+function flow(cfg: Record<string, unknown>) {
+  return [
+    { id: 'r', type: 'mjpg-record', name: '', wires: [['out']], timestamped: true, createFolder: false, autoStart: true, ...cfg },
+    { id: 'out', type: 'helper' },
+    { id: 'catch1', type: 'catch', scope: ['r'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+    { id: 'complete1', type: 'complete', scope: ['r'], uncaught: false, wires: [['completed']] },
+    { id: 'completed', type: 'helper' },
+  ];
+}
+
+describe('mjpg-record node', function () {
+  this.timeout(15_000);
+  let dir: string;
+  const jpegs = makeJpegs(20);
+
+  beforeEach(async () => {
+    dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'mjpg-node-'));
+    await new Promise((r) => helper.startServer(r));
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise((r) => helper.stopServer(r));
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  it('records frames; topic "stop" completes the file with one msg; the file plays back exactly', async () => {
+    await helper.load(recordNode, flow({ folder: dir, filename: 'door', rotateMB: 0, rotateMinutes: 0 }));
+    const out = collect('out');
+    const completed = collect('completed');
+    const r = helper.getNode('r');
+    const t0 = 1_700_000_000_000;
+    jpegs.slice(0, 10).forEach((j, i) => r.receive(frameMsg(j, i + 1, t0 + i * 100)));
+    r.receive({ topic: 'stop' });
+    await waitFor(() => out.length === 1);
+    const m = out[0]!;
+    assert.equal(path.dirname(m.filename), dir);
+    assert.match(path.basename(m.filename), /^door-\d{8}-\d{6}\.mjpg$/);
+    assert.deepEqual(m.payload, { frames: 10, bytes: (await fsp.stat(m.filename)).size, start: t0, end: t0 + 900, dropped: 0 });
+    const played = await playAll(m.filename);
+    assert.equal(played.length, 10);
+    played.forEach((f, i) => {
+      assert.ok(f.data.equals(jpegs[i]!));
+      assert.equal(f.headers['x-timestamp'], String(t0 + i * 100), 'msg.frame.time is the stored timestamp');
+    });
+    // Stopped: frames are ignored until start.
+    r.receive(frameMsg(jpegs[10]!, 11, t0 + 1000));
+    r.receive({ record: true });
+    r.receive(frameMsg(jpegs[11]!, 12, t0 + 1100));
+    r.receive({ record: false });
+    await waitFor(() => out.length === 2);
+    assert.equal(out[1]!.payload.frames, 1);
+    assert.ok((await playAll(out[1]!.filename))[0]!.data.equals(jpegs[11]!));
+    await waitFor(() => completed.length === 15);
+  });
+
+  it('rotates by size: one msg per file, together every frame', async () => {
+    const size = jpegs[0]!.length;
+    const rotateMB = ((size + 120) * 3) / (1024 * 1024); // about 3 frames a file
+    await helper.load(recordNode, flow({ folder: dir, filename: 'rot.mjpg', rotateMB, rotateMinutes: 0 }));
+    const out = collect('out');
+    const r = helper.getNode('r');
+    jpegs.forEach((j, i) => r.receive(frameMsg(j, i + 1, Date.now())));
+    r.receive({ topic: 'stop' });
+    await waitFor(() => out.reduce((s, m) => s + m.payload.frames, 0) === jpegs.length);
+    assert.ok(out.length >= 5, `files ${out.length}`);
+    const all: PlayerFrame[] = [];
+    for (const m of out) all.push(...(await playAll(m.filename)));
+    assert.equal(all.length, jpegs.length);
+    all.forEach((f, i) => assert.ok(f.data.equals(jpegs[i]!), `frame ${i}`));
+  });
+
+  it('msg.filename switches to another file (relative to the folder)', async () => {
+    await helper.load(recordNode, flow({ folder: dir, filename: 'one', timestamped: false, rotateMB: 0, rotateMinutes: 0 }));
+    const out = collect('out');
+    const r = helper.getNode('r');
+    r.receive(frameMsg(jpegs[0]!, 1, 1000));
+    r.receive({ filename: 'two.mjpg' });
+    r.receive(frameMsg(jpegs[1]!, 2, 2000));
+    r.receive(frameMsg(jpegs[2]!, 3, 3000));
+    r.receive({ topic: 'stop' });
+    await waitFor(() => out.length === 2);
+    assert.deepEqual(
+      out.map((m) => [m.filename, m.payload.frames]),
+      [
+        [path.join(dir, 'one.mjpg'), 1],
+        [path.join(dir, 'two.mjpg'), 2],
+      ],
+    );
+  });
+
+  it('missing folder without "create folder": ERR_FILE to Catch, no crash; with it: records', async () => {
+    await helper.load(recordNode, flow({ folder: path.join(dir, 'missing'), filename: 'cam', rotateMB: 0, rotateMinutes: 0 }));
+    const caught = collect('caught');
+    const completed = collect('completed');
+    const r = helper.getNode('r');
+    jpegs.slice(0, 5).forEach((j, i) => r.receive(frameMsg(j, i + 1, 1000 + i)));
+    await waitFor(() => caught.length >= 1 && completed.length === 5);
+    await sleep(50);
+    assert.equal(caught.length, 1, 'reported once');
+    assert.equal(caught[0]!.error.code, 'ERR_FILE');
+    assert.match(caught[0]!.error.message, /ENOENT/);
+    await helper.unload();
+
+    await helper.load(recordNode, flow({ folder: path.join(dir, 'made', 'here'), filename: 'cam', createFolder: true, rotateMB: 0, rotateMinutes: 0 }));
+    const out = collect('out');
+    const r2 = helper.getNode('r');
+    jpegs.slice(0, 5).forEach((j, i) => r2.receive(frameMsg(j, i + 1, 1000 + i)));
+    r2.receive({ topic: 'stop' });
+    await waitFor(() => out.length === 1);
+    assert.equal(out[0]!.payload.frames, 5);
+    assert.equal(path.dirname(out[0]!.filename), path.join(dir, 'made', 'here'));
+  });
+
+  it('non-frame input: reported once per kind to Catch, every input done()', async () => {
+    await helper.load(recordNode, flow({ folder: dir, filename: 'x', rotateMB: 0, rotateMinutes: 0 }));
+    const caught = collect('caught');
+    const completed = collect('completed');
+    const r = helper.getNode('r');
+    r.receive({ payload: 'text' });
+    r.receive({ payload: 'text again' });
+    r.receive({ payload: Buffer.from('nope') });
+    await waitFor(() => completed.length === 3);
+    await sleep(50);
+    assert.equal(caught.length, 2);
+    assert.equal(caught[0]!.error.code, 'ERR_NOT_JPEG');
+  });
+
+  it('invalid settings: error logged, inputs still completed', async () => {
+    await helper.load(recordNode, flow({ folder: dir, filename: 'x', rotateMB: -5, rotateMinutes: 0 }));
+    const completed = collect('completed');
+    helper.getNode('r').receive(frameMsg(jpegs[0]!, 1, 1));
+    await waitFor(() => completed.length === 1);
+    assert.ok(helper.log().args.some((a: any[]) => a[0]?.level === helper.log().ERROR && /rotateMB|Rotation size/.test(String(a[0].msg))));
+  });
+
+  it('close (redeploy) completes the open file without sending', async () => {
+    await helper.load(recordNode, flow({ folder: dir, filename: 'closing', timestamped: false, rotateMB: 0, rotateMinutes: 0 }));
+    const out = collect('out');
+    const r = helper.getNode('r');
+    jpegs.slice(0, 4).forEach((j, i) => r.receive(frameMsg(j, i + 1, 1000 + i)));
+    await sleep(50);
+    await helper.unload();
+    assert.equal(out.length, 0);
+    assert.equal((await playAll(path.join(dir, 'closing.mjpg'))).length, 4, 'all frames flushed on close');
+  });
+});
