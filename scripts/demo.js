@@ -40,13 +40,16 @@ const CREDENTIAL_SECRET = 'axis-mjpeg-demo-credential-secret';
 const ADMIN_READY_TIMEOUT_MS = 60_000;
 const POLL_INTERVAL_MS = 250;
 const HTTP_TIMEOUT_MS = 10_000;
+const FLOWS_START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 /** --check: frames the live view must deliver, and how long it may take. */
 const CHECK_FRAMES = 5;
 const CHECK_STREAM_TIMEOUT_MS = 30_000;
 /** Frames recorded from the simulator as the file the playback example plays. */
-const SAMPLE_FRAMES = 50;
+const SAMPLE_FRAMES = 30;
 const SAMPLE_FILE = path.join('recordings', 'sample.mjpg');
+/** Where example 04 records (mjpg-record: relative to the user dir). */
+const TIMELAPSE_FILE = path.join('timelapse', 'camera.mjpg');
 /** The demo's time-lapse keeps one frame every 5 s instead of every minute, so the file visibly grows. */
 const DEMO_TIMELAPSE_FPS = 0.2;
 
@@ -91,6 +94,12 @@ function parseArgs(argv) {
 }
 
 // ------------------------------------------------------------------ helpers
+
+/** Relative to the working directory when inside it, else absolute. */
+function displayPath(p) {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const since = (t0) => `${((Date.now() - t0) / 1000).toFixed(2)} s`;
@@ -240,7 +249,7 @@ async function recordSample(sim, file) {
   const { CameraHttpClient } = loadDist('src/http');
   const client = new CameraHttpClient({ protocol: 'http', host: HOST, port: sim.port, username: SIM_USER, password: SIM_PASSWORD });
   try {
-    const res = await client.request(`/axis-cgi/mjpg/video.cgi?resolution=320x240&fps=10&nbrofframes=${SAMPLE_FRAMES}`, { expect: 'multipart' });
+    const res = await client.request(`/axis-cgi/mjpg/video.cgi?resolution=320x240&fps=15&nbrofframes=${SAMPLE_FRAMES}`, { expect: 'multipart' });
     const chunks = [];
     for await (const chunk of res.body) chunks.push(chunk);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -439,6 +448,22 @@ async function waitForAdmin(base, child, timeoutMs) {
   throw new Error(`Node-RED admin API did not answer within ${timeoutMs} ms (${last})`);
 }
 
+async function waitForRoute(url, timeoutMs) {
+  const t0 = Date.now();
+  let last = null;
+  while (Date.now() - t0 < timeoutMs) {
+    try {
+      const r = await request(url, { timeoutMs: 2000 });
+      if (r.status !== 404) return;
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await sleep(POLL_INTERVAL_MS);
+  }
+  throw new Error(`${url} did not appear within ${timeoutMs} ms after the deploy (${last})`);
+}
+
 function stopChild(child) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -453,7 +478,7 @@ function stopChild(child) {
 
 // ------------------------------------------------------------------ checks
 
-async function runChecks(base) {
+async function runChecks(base, userDir) {
   const results = [];
   const check = async (name, fn) => {
     const t0 = Date.now();
@@ -482,6 +507,17 @@ async function runChecks(base) {
   await check(`dashboard stream ${URLS.dashboardLive}`, frames(base + URLS.dashboardLive, 2));
   await check(`processed stream ${URLS.processed}`, frames(base + URLS.processed, 2));
   await check(`playback stream ${URLS.playback}`, frames(base + URLS.playback, 2));
+  await check(`time-lapse recording ${TIMELAPSE_FILE}`, async () => {
+    const file = path.join(userDir, TIMELAPSE_FILE);
+    const end = Date.now() + CHECK_STREAM_TIMEOUT_MS;
+    for (;;) {
+      const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
+      // One whole part: delimiter, headers and a JPEG of the 1280x720 stream.
+      if (size > 1000) return `${size} bytes`;
+      if (Date.now() > end) throw new Error(`${file}: ${size} bytes after ${CHECK_STREAM_TIMEOUT_MS} ms`);
+      await sleep(POLL_INTERVAL_MS);
+    }
+  });
   return results;
 }
 
@@ -523,7 +559,9 @@ async function main() {
     const userDir = opts.userDir ?? (opts.check ? (tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'axis-mjpeg-demo-'))) : path.join(ROOT, '.demo'));
     const { settings, dashboard } = prepareUserDir(userDir);
     if (!dashboard) say(`warning: ${DASHBOARD_PKG} is not installed: the dashboard example will be skipped`);
-    await recordSample(sim, path.join(userDir, SAMPLE_FILE));
+    // Recorded while Node-RED starts; the playback example needs it only once deployed.
+    const sample = recordSample(sim, path.join(userDir, SAMPLE_FILE));
+    sample.catch(() => {});
 
     // 3. Node-RED
     let port = opts.port ?? (process.env.PORT ? Number(process.env.PORT) : null);
@@ -542,7 +580,7 @@ async function main() {
       }
     });
     await waitForAdmin(base, child, ADMIN_READY_TIMEOUT_MS);
-    say(`Node-RED ready at ${base}/ (user dir ${path.relative(process.cwd(), userDir) || userDir})`);
+    say(`Node-RED ready at ${base}/ (user dir ${displayPath(userDir)})`);
 
     // 4. the flows
     const { types, errors } = await installedTypes(base);
@@ -557,11 +595,14 @@ async function main() {
     }
     for (const s of skipped) say(`warning: skipping example ${s}`);
     const flows = demoFlows(usable, sim, userDir);
+    await sample;
     await deploy(base, flows);
+    // The deploy answers before the flows have started: wait for the page route.
+    await waitForRoute(base + URLS.page, FLOWS_START_TIMEOUT_MS);
     say(`deployed ${usable.length} example flows (${flows.length} nodes)`);
 
     if (opts.check) {
-      const results = await runChecks(base);
+      const results = await runChecks(base, userDir);
       if (skipped.length) results.unshift({ name: 'every example deployed', ok: false, detail: `skipped ${skipped.join('; ')}`, ms: 0 });
       for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail} (${r.ms} ms)`);
       const ok = results.every((r) => r.ok);
@@ -583,7 +624,7 @@ async function main() {
   Dashboard 2.0     ${base}${URLS.dashboard}
   Processed frames  ${base}${URLS.processed}
   File playback     ${base}${URLS.playback}
-  Alert trigger     ${base}${URLS.alert}     (snapshot -> e-mail/Telegram msgs, file in ${path.join(path.relative(ROOT, userDir) || '.', 'camera-snapshots')})
+  Alert trigger     ${base}${URLS.alert}     (snapshot -> e-mail/Telegram msgs, files in ${displayPath(path.join(userDir, 'camera-snapshots'))})
   Node-RED editor   ${base}/
   Camera simulator  http://${HOST}:${sim.port}/axis-cgi/mjpg/video.cgi (${SIM_USER} / ${SIM_PASSWORD})
 
