@@ -125,6 +125,7 @@ export = function (RED: NodeAPI): void {
       const settings = settingsFor(overrides);
       const c = getClient();
       const key = streamKey(settings);
+      streams.set(key, settings);
       return hub.subscribe(
         key,
         () =>

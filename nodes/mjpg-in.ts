@@ -164,11 +164,12 @@ export = function (RED: NodeAPI): void {
             headers: f.headers,
           });
         },
-        onEnd: () => {
+        onEnd: (reason?: CameraError) => {
           player = null;
           lastState = { state: 'stopped', attempt: 0 };
           stopStatusTimer();
-          node.status({ fill: 'grey', shape: 'dot', text: t('status.ended') });
+          // A file that could not be played keeps its red status from onError.
+          if (!reason) node.status({ fill: 'grey', shape: 'dot', text: t('status.ended') });
         },
         onError: (err) => {
           report(err);
