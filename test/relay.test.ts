@@ -454,6 +454,39 @@ describe('relay: MjpegBroadcaster over real sockets', function () {
       assert.equal(got, 3);
     });
   });
+
+  describe('with GStreamer', function () {
+    const hasGst = spawnSync('gst-inspect-1.0', ['souphttpsrc']).status === 0 && spawnSync('gst-inspect-1.0', ['multipartdemux']).status === 0;
+    let pump: NodeJS.Timeout | undefined;
+
+    before(function () {
+      if (!hasGst) {
+        console.log('      (skipped: gst-launch-1.0 with souphttpsrc/multipartdemux not installed; apt-get install gstreamer1.0-tools gstreamer1.0-plugins-good)');
+        this.skip();
+      }
+    });
+    beforeEach(async function () {
+      await start();
+      let i = 0;
+      pump = setInterval(() => bc.publish(colourJpeg(i++ % 4, 160, 120)), 40);
+    });
+    afterEach(function () {
+      clearInterval(pump);
+    });
+
+    it('souphttpsrc ! multipartdemux ! jpegdec decodes frames', async function () {
+      const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+        execFile(
+          'gst-launch-1.0',
+          ['souphttpsrc', `location=${base}/live`, '!', 'multipartdemux', '!', 'jpegdec', '!', 'fakesink', 'num-buffers=5'],
+          { timeout: 15_000 },
+          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, text: `${stdout}${stderr}` }),
+        );
+      });
+      assert.equal(out.code, 0, out.text);
+      assert.match(out.text, /Got EOS/);
+    });
+  });
 });
 
 describe('relay: helpers', function () {
