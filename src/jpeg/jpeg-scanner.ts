@@ -37,6 +37,14 @@ const M_SOI = 0xd8;
 const M_EOI = 0xd9;
 const M_SOS = 0xda;
 const M_TEM = 0x01;
+const M_COM = 0xfe;
+const SOI_BYTES = Buffer.from([0xff, 0xd8]);
+
+/** Index of the D8 of the first FF D8 within [start, end), or -1. */
+function soiIn(buf: Buffer, start: number, end: number): number {
+  const k = buf.subarray(start, end).indexOf(SOI_BYTES);
+  return k < 0 ? -1 : start + k + 1;
+}
 
 function isStandalone(code: number): boolean {
   // RST0..RST7 and TEM carry no length field.
@@ -48,6 +56,9 @@ export class JpegScanner {
   private code = 0;
   private lenHi = 0;
   private remaining = 0;
+  /** Inside a segment that must not contain FF D8 (not APPn/COM). */
+  private soiGuard = false;
+  private prevFF = false;
   /**
    * After JPEG_INVALID: true when the offending byte was the D8 of a new SOI,
    * i.e. a new image starts at (errorIndex - 1). Lets a caller resync without
@@ -62,6 +73,8 @@ export class JpegScanner {
     this.code = 0;
     this.lenHi = 0;
     this.remaining = 0;
+    this.soiGuard = false;
+    this.prevFF = false;
     this.invalidAtSoi = false;
     this.errorIndex = -1;
   }
@@ -125,7 +138,8 @@ export class JpegScanner {
           }
           i++;
           if (isStandalone(b)) {
-            st = S.MARK;
+            // After fill bytes inside a scan (FF FF D0), entropy data goes on.
+            st = this.code === M_SOS ? S.ECS : S.MARK;
           } else {
             this.code = b;
             st = S.LEN1;
@@ -140,11 +154,24 @@ export class JpegScanner {
           const len = (this.lenHi << 8) | buf[i++]!;
           if (len < 2) return this.fail(i - 1);
           this.remaining = len - 2;
+          this.soiGuard = !((this.code >= 0xe0 && this.code <= 0xef) || this.code === M_COM);
+          this.prevFF = false;
           st = this.remaining === 0 ? this.afterSegment() : S.SKIP;
           break;
         }
         case S.SKIP: {
           const n = Math.min(this.remaining, end - i);
+          if (this.soiGuard && n > 0) {
+            // FF D8 inside a table segment means this image was cut and a new
+            // one starts there (APPn may legitimately hold a thumbnail, tables not).
+            const k = this.prevFF && buf[i] === M_SOI ? i : soiIn(buf, i, i + n);
+            if (k >= 0) {
+              const r = this.fail(k);
+              this.invalidAtSoi = true;
+              return r;
+            }
+            this.prevFF = buf[i + n - 1] === 0xff;
+          }
           i += n;
           this.remaining -= n;
           if (this.remaining === 0) st = this.afterSegment();

@@ -146,6 +146,7 @@ export class MjpegParser {
   private searchSkipped = 0;
 
   private dashes = 0;
+  private closing = false;
   private lineSkipped = 0;
 
   private headers: Record<string, string> = {};
@@ -157,6 +158,8 @@ export class MjpegParser {
   private bodyEmitted = false;
   private delimBuf: Buffer = EMPTY;
   private delimLen = 0;
+  /** Whitespace bytes at the start of delimBuf. */
+  private delimPad = 0;
 
   private readonly acc: ByteAccumulator;
   /** Bytes to parse before the rest of the current input (resync after a wrong length). */
@@ -194,6 +197,14 @@ export class MjpegParser {
   /** The boundary in use (without leading `--`), or null in raw/sniff mode. */
   get boundary(): string | null {
     return this.core === '' ? null : this.core;
+  }
+
+  /**
+   * Bytes the parser holds right now (partial frame, header line, sniffed
+   * bytes). Bounded by about maxFrameBytes + maxHeaderBytes whatever the input.
+   */
+  get bufferedBytes(): number {
+    return this.acc.buf.length + (this.body?.length ?? 0) + this.sniffed.length + (this.replay?.length ?? 0) + this.lineAcc.length;
   }
 
   push(chunk: Buffer): void {
@@ -458,12 +469,10 @@ export class MjpegParser {
       this.dashes++;
       pos++;
     }
-    if (this.dashes === 2) {
-      // Closing delimiter. Servers that keep sending after it get resynced.
-      this.enterSearch();
-      return pos;
-    }
-    if (pos < buf.length) {
+    if (this.dashes === 2 || pos < buf.length) {
+      // `--` here is a closing delimiter: its line is framing too; after it,
+      // servers that keep sending get resynced by the search.
+      this.closing = this.dashes === 2;
       this.state = St.DELIM_LINE;
       this.lineSkipped = 0;
     }
@@ -480,7 +489,10 @@ export class MjpegParser {
       this.enterSearch();
       return end;
     }
-    if (nl >= 0) this.startHeaders();
+    if (nl >= 0) {
+      if (this.closing) this.enterSearch();
+      else this.startHeaders();
+    }
     return end;
   }
 
@@ -621,13 +633,20 @@ export class MjpegParser {
     }
     // The delimiter is not where Content-Length says: the length is wrong.
     this.stats.resyncs++;
-    const seen = Buffer.from(this.delimBuf.subarray(0, prev));
+    // A body that is a whole JPEG by structure is right even though something
+    // other than the delimiter follows (garbage between parts): keep it.
+    if (!this.bodyEmitted) this.earlyEmitLengthBody();
     if (this.bodyEmitted) {
-      // The body was a complete JPEG and already went out; skip what follows.
+      // Skip the padding after the body, then search for the next delimiter.
       this.body = null;
       this.enterSearch();
-      this.replay = seen.length > 0 ? seen : null;
-    } else {
+      const pad = this.delimPad;
+      if (pad >= prev) return pos + (pad - prev);
+      this.replay = Buffer.from(this.delimBuf.subarray(pad, prev));
+      return pos;
+    }
+    const seen = this.delimBuf.subarray(0, prev);
+    {
       // Search the body itself: a too-long length swallowed the next delimiter,
       // a too-short one cut the JPEG.
       this.replay = Buffer.concat([this.body!, seen]);
@@ -648,6 +667,7 @@ export class MjpegParser {
     const n = this.delimLen;
     let i = 0;
     while (i < n && i < MAX_DELIMITER_PADDING && SPACE[b[i]!] === 1) i++;
+    this.delimPad = i;
     if (i >= MAX_DELIMITER_PADDING) return -Delim.MISMATCH;
     if (i === n) return Delim.NEED_MORE;
     let partial = false;
@@ -690,11 +710,11 @@ export class MjpegParser {
       return pos; // SEARCH finds the same delimiter again and counts the bytes before it
     }
     if (m >= pos && acc.len === 0) {
-      this.emitPart(buf, pos, m, this.headers);
+      this.emitPart(buf, pos, m, this.headers, true);
     } else {
       if (m >= pos) acc.append(buf, pos, m);
       else acc.len += m - pos; // the delimiter began in bytes already taken
-      this.emitPart(acc.buf, 0, acc.len, this.headers);
+      this.emitPart(acc.buf, 0, acc.len, this.headers, true);
       acc.clear();
     }
     this.state = St.AFTER_DELIM;
@@ -735,7 +755,7 @@ export class MjpegParser {
    * dashes of a `----boundary` delimiter), it is FF D8 … FF D9; otherwise count
    * it as dropped. Always copies, so the frame owns its memory.
    */
-  private emitPart(src: Buffer, start: number, end: number, headers: Record<string, string>): void {
+  private emitPart(src: Buffer, start: number, end: number, headers: Record<string, string>, salvage = false): void {
     const s = trimPaddingStart(src, start, end);
     let e = trimPaddingEnd(src, s, end);
     if (e > s && src[e - 1] === DASH) {
@@ -743,6 +763,18 @@ export class MjpegParser {
       e = trimPaddingEnd(src, s, e);
     }
     const ok = e - s >= 4 && src[s] === 0xff && src[s + 1] === 0xd8 && src[e - 2] === 0xff && src[e - 1] === 0xd9;
+    if (!ok && salvage && e - s >= 4 && src[s] === 0xff && src[s + 1] === 0xd8) {
+      // A body found by boundary search may carry bytes after the JPEG
+      // (garbage before the next delimiter). Its real end comes from walking
+      // the structure, never from the first FF D9.
+      const je = jpegEnd(src.subarray(0, e), s);
+      if (je > 0) {
+        this.stats.discardedBytes += e - trimPaddingStart(src, je, e);
+        this.stats.frames++;
+        this.onFrame({ data: copyOf(src, s, je), headers });
+        return;
+      }
+    }
     if (!ok) {
       this.stats.droppedParts++;
       this.stats.discardedBytes += end - start;
@@ -916,8 +948,12 @@ export class MjpegParser {
     if (acc.len === 0) return;
     const s = trimPaddingStart(acc.buf, 0, acc.len);
     const e = trimPaddingEnd(acc.buf, s, acc.len);
-    if (e - s >= 4 && jpegEnd(acc.buf.subarray(0, e), s) === e) {
-      this.emitPart(acc.buf, s, e, this.headers);
+    // Structure, not the last two bytes, decides: the stream may have been
+    // cut right after an EXIF thumbnail's FF D9.
+    const je = e - s >= 4 ? jpegEnd(acc.buf.subarray(0, e), s) : JPEG_INVALID;
+    if (je > 0) {
+      this.stats.discardedBytes += e - trimPaddingStart(acc.buf, je, e);
+      this.emitPart(acc.buf, s, je, this.headers);
     } else {
       this.stats.droppedParts++;
       this.stats.discardedBytes += acc.len;
