@@ -144,6 +144,7 @@ export class MjpegParser {
   private tailLen = 0;
   private seam: Buffer = EMPTY;
   private searchSkipped = 0;
+  private searchLeadingPad = false;
 
   private dashes = 0;
   private closing = false;
@@ -440,9 +441,17 @@ export class MjpegParser {
     this.state = St.SEARCH;
     this.searchSkipped = 0;
     this.tailLen = 0;
+    this.searchLeadingPad = true;
   }
 
   private onSearch(buf: Buffer, pos: number): number {
+    if (this.searchLeadingPad) {
+      // Line breaks and padding right after a part are framing, not garbage.
+      const s = trimPaddingStart(buf, pos, buf.length);
+      if (s === buf.length) return s;
+      pos = s;
+      this.searchLeadingPad = false;
+    }
     const m = this.findNeedle(this.tail, 0, this.tailLen, buf, pos);
     if (m === NO_MATCH) {
       this.searchSkipped += buf.length - pos;
@@ -731,6 +740,7 @@ export class MjpegParser {
     const accBuf = this.acc.buf;
     const accLen = this.acc.len;
     this.enterSearch();
+    this.searchLeadingPad = false;
     this.keepTail(accBuf, keepFrom, accLen);
     this.stats.discardedBytes -= accLen - keepFrom; // tail bytes are recounted by SEARCH if skipped
     this.searchSkipped += accLen - keepFrom;
