@@ -13,6 +13,7 @@ import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import { AuthVerifier, type AuthMode, type DigestAlgorithm } from './auth';
 import { basicDeviceInfo, paramList, systemReady, type DeviceIdentity } from './device';
+import { EventSimulator } from './events';
 import { frameCache } from './frame-cache';
 import { parseStreamParams, type StreamParams } from './params';
 import type { FrameSpec } from './render';
@@ -128,6 +129,8 @@ export class CameraSimulator {
   lastAuthFailure: string | null = null;
   /** Changes on every (simulated) reboot; systemready.cgi reports it. */
   bootId = randomBytes(16).toString('hex');
+  /** The event side: wssession token, event WebSocket, GetEventInstances (events.ts). */
+  readonly events = new EventSimulator();
 
   private readonly opts: Required<Omit<SimulatorOptions, 'https' | 'realm'>> & Pick<SimulatorOptions, 'https'> & { realm: string };
   private readonly server: http.Server;
@@ -183,6 +186,9 @@ export class CameraSimulator {
         this.sockets.delete(s);
       });
     });
+    this.server.on('upgrade', (req, socket) => {
+      if (!this.events.upgrade(req, socket)) socket.destroy();
+    });
     // A client dropping a connection is normal for a camera; never crash on it.
     this.server.on('clientError', (_err, socket) => socket.destroy());
   }
@@ -222,6 +228,7 @@ export class CameraSimulator {
     this.rebootTimer = null;
     for (const t of this.pendingTimers) clearTimeout(t);
     this.pendingTimers.clear();
+    this.events.close();
     this.wakeReady();
     this.dropEverything();
     if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -239,6 +246,11 @@ export class CameraSimulator {
       return;
     }
     this.fault = f;
+  }
+
+  /** Toggles a virtual input; subscribers of its event get a notification. */
+  setVirtualInput(port: number, active: boolean): void {
+    this.events.setVirtualInput(port, active);
   }
 
   /** Resolves when the simulator accepts connections (after a reboot fault). */
@@ -368,6 +380,9 @@ export class CameraSimulator {
     }
 
     switch (route.kind) {
+      case 'events':
+        this.events.handle(req, res, pathname);
+        return;
       case 'systemready':
         this.readBody(req, res, (body) => {
           let context: unknown;
@@ -538,13 +553,17 @@ export class CameraSimulator {
   }
 }
 
-type RouteKind = 'stream' | 'snapshot' | 'deviceinfo' | 'param' | 'systemready';
+type RouteKind = 'stream' | 'snapshot' | 'deviceinfo' | 'param' | 'systemready' | 'events';
 const ROUTES = new Map<string, { kind: RouteKind; methods: string[] }>([
   ['/axis-cgi/mjpg/video.cgi', { kind: 'stream', methods: ['GET'] }],
   ['/axis-cgi/jpg/image.cgi', { kind: 'snapshot', methods: ['GET'] }],
   ['/axis-cgi/basicdeviceinfo.cgi', { kind: 'deviceinfo', methods: ['POST'] }],
   ['/axis-cgi/param.cgi', { kind: 'param', methods: ['GET'] }],
   ['/axis-cgi/systemready.cgi', { kind: 'systemready', methods: ['GET', 'POST'] }],
+  ['/axis-cgi/wssession.cgi', { kind: 'events', methods: ['GET'] }],
+  ['/axis-cgi/apidiscovery.cgi', { kind: 'events', methods: ['POST'] }],
+  ['/vapix/services', { kind: 'events', methods: ['POST'] }],
+  ['/vapix/ws-data-stream', { kind: 'events', methods: ['GET'] }],
 ]);
 
 export async function startSimulator(opts?: SimulatorOptions): Promise<CameraSimulator> {
