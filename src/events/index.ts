@@ -1,0 +1,3 @@
+export * from './messages';
+export * from './topics';
+export * from './event-stream';

@@ -1,0 +1,138 @@
+/**
+ * The JSON messages of VAPIX event streaming over WebSocket
+ * (`/vapix/ws-data-stream?sources=events`): the `events:configure` request
+ * we send, and the configure replies and `events:notify` notifications the
+ * camera sends. Parsing is lenient (values are strings on the wire) and never
+ * throws: anything unrecognised is `{ kind: 'other' }`.
+ */
+
+export const API_VERSION = '1.0';
+
+/** What msg.payload carries for one event. */
+export interface AxisEvent {
+  topic: string;
+  /** Camera time of the event, ms since epoch (receive time when the camera sent none). */
+  timestamp: number;
+  source: Record<string, string>;
+  key: Record<string, string>;
+  data: Record<string, string>;
+  /** From data.active / state / ... when it has a boolean meaning; else undefined (a stateless event). */
+  active: boolean | undefined;
+}
+
+export type IncomingMessage =
+  | { kind: 'configured' }
+  | { kind: 'configure-error'; code: number | string; message: string }
+  | { kind: 'notify'; event: AxisEvent }
+  | { kind: 'other'; method?: string };
+
+/**
+ * Splits what the user typed (one filter per line, or comma separated) and
+ * joins them into the single `a|b` alternative list VAPIX accepts.
+ */
+export function normaliseTopicFilters(input: string | string[] | undefined): string[] {
+  const raw = Array.isArray(input) ? input : String(input ?? '').split(/[\n,]/);
+  const out: string[] = [];
+  for (const part of raw) {
+    for (const alt of String(part).split('|')) {
+      const t = alt.trim();
+      if (t && !out.includes(t)) out.push(t);
+    }
+  }
+  return out;
+}
+
+export function configureMessage(filters: string[], context?: string): string {
+  return JSON.stringify({
+    apiVersion: API_VERSION,
+    ...(context !== undefined ? { context } : {}),
+    method: 'events:configure',
+    params: { eventFilterList: [{ topicFilter: filters.join('|') }] },
+  });
+}
+
+/** Data keys that carry the on/off state of a stateful event, in order of preference. */
+const STATE_KEYS = ['active', 'state', 'logicalstate', 'triggered', 'ismotion', 'value'];
+const TRUE_VALUES = new Set(['1', 'true', 'yes', 'on', 'active']);
+const FALSE_VALUES = new Set(['0', 'false', 'no', 'off', 'inactive']);
+
+export function deriveActive(data: Record<string, string>): boolean | undefined {
+  const lower = new Map(Object.entries(data).map(([k, v]) => [k.toLowerCase(), v]));
+  for (const k of STATE_KEYS) {
+    const v = lower.get(k);
+    if (v === undefined) continue;
+    const s = String(v).trim().toLowerCase();
+    if (TRUE_VALUES.has(s)) return true;
+    if (FALSE_VALUES.has(s)) return false;
+  }
+  return undefined;
+}
+
+function strings(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (x !== undefined && x !== null) out[k] = typeof x === 'object' ? JSON.stringify(x) : String(x);
+    }
+  }
+  return out;
+}
+
+export function parseMessage(text: string, now: () => number = Date.now): IncomingMessage {
+  let m: Record<string, unknown>;
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (!v || typeof v !== 'object') return { kind: 'other' };
+    m = v as Record<string, unknown>;
+  } catch {
+    return { kind: 'other' };
+  }
+  const method = typeof m.method === 'string' ? m.method : undefined;
+  const error = m.error as { code?: unknown; message?: unknown } | undefined;
+  if (error && typeof error === 'object' && (method === 'events:configure' || method === undefined)) {
+    const code = typeof error.code === 'number' || typeof error.code === 'string' ? error.code : 'unknown';
+    return { kind: 'configure-error', code, message: String(error.message ?? 'configure failed') };
+  }
+  if (method === 'events:configure') return { kind: 'configured' };
+  if (method === 'events:notify') {
+    const n = (m.params as { notification?: Record<string, unknown> } | undefined)?.notification;
+    if (!n || typeof n.topic !== 'string') return { kind: 'other', method };
+    const msg = (n.message ?? {}) as Record<string, unknown>;
+    const data = strings(msg.data);
+    const ts = Number(n.timestamp);
+    return {
+      kind: 'notify',
+      event: {
+        topic: n.topic,
+        timestamp: Number.isFinite(ts) && ts > 0 ? ts : now(),
+        source: strings(msg.source),
+        key: strings(msg.key),
+        data,
+        active: deriveActive(data),
+      },
+    };
+  }
+  return { kind: 'other', method };
+}
+
+/** Identity of one event instance: its topic plus its source (e.g. port 1). */
+export function instanceKey(e: Pick<AxisEvent, 'topic' | 'source'>): string {
+  const src = Object.keys(e.source)
+    .sort()
+    .map((k) => `${k}=${e.source[k]}`)
+    .join('&');
+  return `${e.topic}?${src}`;
+}
+
+/** Pulls the session token out of a wssession.cgi answer (JSON, or a bare token as text). */
+export function parseWsSessionToken(body: string): string | null {
+  const text = body.trim();
+  if (!text) return null;
+  try {
+    const j = JSON.parse(text) as { data?: { wssession?: unknown } | string; wssession?: unknown };
+    const t = (typeof j.data === 'object' ? j.data?.wssession : undefined) ?? j.wssession ?? (typeof j.data === 'string' ? j.data : undefined);
+    return typeof t === 'string' && t ? t : null;
+  } catch {
+    return /^[A-Za-z0-9._~+/=-]+$/.test(text) ? text : null;
+  }
+}

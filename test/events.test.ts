@@ -1,0 +1,291 @@
+/**
+ * EventStream against the simulator's event side: token over Digest, one
+ * configure, change-only output, initial state on request, reconnects,
+ * keep-alive, refused subscriptions, cameras without the API, clean close.
+ */
+import assert from 'node:assert/strict';
+import { Agent } from 'undici';
+import { CameraHttpClient } from '../src/http';
+import { CameraError } from '../src/errors';
+import {
+  EventConfigError,
+  EventStream,
+  GET_EVENT_INSTANCES_BODY,
+  parseEventInstances,
+  type AxisEvent,
+  type EventStateChange,
+  type EventStreamOptions,
+} from '../src/events';
+import { startSimulator, type CameraSimulator, type SimulatorOptions } from './support/simulator';
+import { TOPIC_MOTION, TOPIC_VIRTUAL_INPUT, VIRTUAL_INPUTS } from './support/simulator/events';
+import { testCerts } from './support/tls-certs';
+
+const WAIT_MS = 5000;
+const FAST_BACKOFF = { initialMs: 50, maxMs: 200, factor: 2, jitter: 0, healthyResetMs: 60_000 };
+
+async function waitFor(pred: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+interface Harness {
+  sim: CameraSimulator;
+  client: CameraHttpClient;
+  stream: EventStream;
+  events: AxisEvent[];
+  states: EventStateChange[];
+}
+
+describe('EventStream (VAPIX events over WebSocket)', function () {
+  this.timeout(20_000);
+  let h: Harness | null = null;
+  const extra: { close(): Promise<unknown> }[] = [];
+
+  async function setup(
+    opts: Partial<EventStreamOptions> = {},
+    simOpts: SimulatorOptions = { auth: 'digest' },
+    beforeStart?: (sim: CameraSimulator) => void,
+  ): Promise<Harness> {
+    const sim = await startSimulator(simOpts);
+    const client = new CameraHttpClient({
+      protocol: 'http',
+      host: '127.0.0.1',
+      port: sim.port,
+      username: 'root',
+      password: 'pass',
+      auth: 'auto',
+    });
+    const stream = new EventStream({ client, topics: [TOPIC_VIRTUAL_INPUT], backoff: FAST_BACKOFF, ...opts });
+    const harness: Harness = { sim, client, stream, events: [], states: [] };
+    stream.on('event', (e) => harness.events.push(e));
+    stream.on('state', (s) => harness.states.push(s));
+    h = harness;
+    beforeStart?.(sim);
+    stream.start();
+    return harness;
+  }
+
+  afterEach(async () => {
+    if (h) {
+      await h.stream.stop();
+      await h.client.close();
+      await h.sim.close();
+      h = null;
+    }
+    for (const x of extra.splice(0)) await x.close();
+  });
+
+  it('fetches a token with Digest, subscribes once, and emits one msg per virtual input change', async () => {
+    const t = await setup({ topics: [TOPIC_VIRTUAL_INPUT, TOPIC_MOTION] });
+    await waitFor(() => t.stream.state === 'connected', 'connected');
+    assert.equal(t.sim.events.stats.tokens, 1);
+    assert.ok(t.client.digestNonceCount >= 1, 'the token request went through Digest');
+    assert.equal(t.sim.events.stats.configures, 1);
+    assert.deepEqual(t.sim.events.configureRequests[0], {
+      apiVersion: '1.0',
+      method: 'events:configure',
+      params: { eventFilterList: [{ topicFilter: `${TOPIC_VIRTUAL_INPUT}|${TOPIC_MOTION}` }] },
+    });
+    // The initial state dump (4 inputs + motion) arrives but is not news.
+    await waitFor(() => t.sim.events.stats.notifications >= VIRTUAL_INPUTS + 1, 'initial states');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(t.events.length, 0);
+
+    t.sim.setVirtualInput(1, true);
+    await waitFor(() => t.events.length === 1, 'one event');
+    const e = t.events[0];
+    assert.equal(e.topic, TOPIC_VIRTUAL_INPUT);
+    assert.deepEqual(e.source, { port: '1' });
+    assert.deepEqual(e.data, { active: '1' });
+    assert.equal(e.active, true);
+    assert.ok(Math.abs(e.timestamp - Date.now()) < 5000);
+
+    t.sim.setVirtualInput(1, false);
+    t.sim.events.setMotion(true);
+    await waitFor(() => t.events.length === 3, 'two more events');
+    assert.equal(t.events[1].active, false);
+    assert.equal(t.events[2].topic, TOPIC_MOTION);
+    assert.deepEqual(t.events[2].data, { State: '1' });
+    assert.equal(t.events[2].active, true);
+  });
+
+  it('emits the initial state of every instance when asked to', async () => {
+    const t = await setup({ emitInitial: true });
+    await waitFor(() => t.events.length === VIRTUAL_INPUTS, 'initial states');
+    assert.deepEqual(
+      t.events.map((e) => [e.source.port, e.active]),
+      [...Array(VIRTUAL_INPUTS).keys()].map((i) => [String(i + 1), false]),
+    );
+  });
+
+  it('reconnects with a fresh token after the camera drops the WebSocket, without repeating unchanged states', async () => {
+    const t = await setup();
+    await waitFor(() => t.stream.state === 'connected', 'connected');
+    t.sim.setVirtualInput(2, true);
+    await waitFor(() => t.events.length === 1, 'first event');
+
+    t.sim.events.dropConnections();
+    await waitFor(() => t.states.some((s) => s.state === 'backoff'), 'backoff');
+    const backoff = t.states.find((s) => s.state === 'backoff')!;
+    assert.equal(backoff.error?.code, 'ERR_CONN_RESET');
+    assert.equal(typeof backoff.retryInMs, 'number');
+    await waitFor(() => t.stream.state === 'connected' && t.sim.events.stats.wsConnections === 2, 'reconnected');
+    assert.equal(t.sim.events.stats.tokens, 2, 'a new single-use token per connect');
+    await waitFor(() => t.sim.events.stats.notifications >= 2 * VIRTUAL_INPUTS + 1, 'second initial dump');
+    assert.equal(t.events.length, 1, 'unchanged states are not emitted again');
+
+    t.sim.setVirtualInput(2, false);
+    await waitFor(() => t.events.length === 2, 'event after reconnect');
+    assert.equal(t.events[1].active, false);
+  });
+
+  it('emits a change that happened while disconnected', async () => {
+    const t = await setup();
+    await waitFor(() => t.stream.state === 'connected', 'connected');
+    await waitFor(() => t.sim.events.stats.notifications >= VIRTUAL_INPUTS, 'initial states');
+    // Toggled between drop and reconnect: seen only in the reconnect's state dump.
+    t.sim.events.dropConnections();
+    t.sim.setVirtualInput(3, true);
+    await waitFor(() => t.events.length === 1, 'missed change');
+    assert.deepEqual([t.events[0].source.port, t.events[0].active], ['3', true]);
+  });
+
+  it('keeps a quiet link open while pongs arrive, and reconnects when they stop', async () => {
+    const t = await setup({ pingIntervalMs: 40, idleTimeoutMs: 250 });
+    await waitFor(() => t.stream.state === 'connected', 'connected');
+    await waitFor(() => t.sim.events.stats.pings >= 12, 'pings over several idle periods');
+    assert.equal(t.sim.events.stats.wsConnections, 1, 'pongs kept the quiet link alive');
+    assert.ok(!t.states.some((s) => s.state === 'backoff'));
+
+    t.sim.events.respondToPings = false;
+    await waitFor(() => t.states.some((s) => s.state === 'backoff'), 'keep-alive timeout');
+    assert.equal(t.states.find((s) => s.state === 'backoff')!.error?.code, 'ERR_STALLED');
+    t.sim.events.respondToPings = true;
+    await waitFor(() => t.sim.events.stats.wsConnections === 2 && t.stream.state === 'connected', 'reconnected');
+  });
+
+  it('reports a refused configure as a configuration error with the camera code, and stops', async () => {
+    const t = await setup({}, { auth: 'digest' }, (sim) => {
+      sim.events.configureError = { code: 2104, message: 'Invalid topic filter' };
+    });
+    await waitFor(() => t.stream.state === 'failed', 'failed');
+    const err = t.states.at(-1)!.error;
+    assert.ok(err instanceof EventConfigError);
+    assert.equal(err.vapixCode, 2104);
+    assert.equal(err.code, 'ERR_INVALID_SETTING');
+    assert.match(err.message, /2104: Invalid topic filter/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(t.sim.events.stats.wsConnections, 1, 'no retry');
+    await waitFor(() => t.sim.events.stats.wsOpen === 0, 'socket closed');
+  });
+
+  it('says clearly when the camera has no event WebSocket API', async () => {
+    const t = await setup({}, { auth: 'digest' }, (sim) => {
+      sim.events.enabled = false;
+    });
+    await waitFor(() => t.stream.state === 'failed', 'failed');
+    const err = t.states.at(-1)!.error!;
+    assert.equal(err.code, 'ERR_NOT_FOUND');
+    assert.match(err.message, /no event WebSocket API/);
+    assert.match(err.hint, /MQTT/);
+    assert.match(err.hint, /HTTP notifications/);
+    assert.equal(t.sim.events.stats.wsConnections, 0);
+  });
+
+  it('retries with backoff on wrong credentials, never putting the password in the error', async () => {
+    const sim = await startSimulator({ auth: 'digest', password: 's3cret-pw' });
+    const client = new CameraHttpClient({ protocol: 'http', host: '127.0.0.1', port: sim.port, username: 'root', password: 'wrong-pw' });
+    const stream = new EventStream({ client, topics: [TOPIC_VIRTUAL_INPUT], backoff: FAST_BACKOFF });
+    extra.push({ close: async () => (await stream.stop(), await client.close(), await sim.close()) });
+    const states: EventStateChange[] = [];
+    stream.on('state', (s) => states.push(s));
+    stream.start();
+    await waitFor(() => states.filter((s) => s.state === 'backoff').length >= 2, 'two backoffs');
+    const err = states.find((s) => s.state === 'backoff')!.error!;
+    assert.equal(err.code, 'ERR_AUTH_FAILED');
+    assert.doesNotMatch(JSON.stringify(err.toJSON()), /wrong-pw|s3cret/);
+  });
+
+  it('times out an attempt whose configure reply never comes', async () => {
+    const t = await setup({ openTimeoutMs: 200 }, { auth: 'digest' }, (sim) => {
+      sim.events.respondToPings = true;
+      // Swallow configure: no reply at all.
+      (sim.events as unknown as { onText: () => void }).onText = () => {};
+    });
+    await waitFor(() => t.states.some((s) => s.state === 'backoff'), 'backoff');
+    assert.equal(t.states.find((s) => s.state === 'backoff')!.error?.code, 'ERR_RESPONSE_TIMEOUT');
+  });
+
+  it('stop() closes the WebSocket: the camera sees it gone and no timer is left', async () => {
+    const t = await setup({ pingIntervalMs: 20 });
+    await waitFor(() => t.stream.state === 'connected', 'connected');
+    assert.equal(t.sim.events.stats.wsOpen, 1);
+    await t.stream.stop();
+    await waitFor(() => t.sim.events.stats.wsOpen === 0, 'WebSocket closed on the camera');
+    assert.equal(t.stream.state, 'stopped');
+    const pings = t.sim.events.stats.pings;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(t.sim.events.stats.pings, pings, 'no more pings after stop');
+  });
+
+  it('works over HTTPS with the dispatcher carrying the camera TLS settings', async () => {
+    const certs = testCerts();
+    const dispatcher = new Agent({ connect: { ca: certs.selfSigned.cert } });
+    extra.push({ close: () => dispatcher.close() });
+    const sim = await startSimulator({ auth: 'basic', https: certs.selfSigned });
+    const client = new CameraHttpClient({
+      protocol: 'https',
+      host: '127.0.0.1',
+      port: sim.port,
+      username: 'root',
+      password: 'pass',
+      tls: { ca: certs.selfSigned.cert },
+    });
+    const stream = new EventStream({ client, topics: [TOPIC_VIRTUAL_INPUT], dispatcher, backoff: FAST_BACKOFF });
+    extra.unshift({ close: async () => (await stream.stop(), await client.close(), await sim.close()) });
+    const got: AxisEvent[] = [];
+    stream.on('event', (e) => got.push(e));
+    stream.start();
+    await waitFor(() => stream.state === 'connected', 'connected over wss');
+    sim.setVirtualInput(4, true);
+    await waitFor(() => got.length === 1, 'event over wss');
+    assert.equal(got[0].source.port, '4');
+  });
+
+  it('rejects an empty topic list and bad intervals as setting errors', () => {
+    const client = new CameraHttpClient({ protocol: 'http', host: '127.0.0.1', port: 1 });
+    assert.throws(() => new EventStream({ client, topics: [] }), (e: unknown) => e instanceof CameraError && e.code === 'ERR_INVALID_SETTING');
+    assert.throws(
+      () => new EventStream({ client, topics: ['x'], pingIntervalMs: 0 }),
+      (e: unknown) => e instanceof CameraError && /pingIntervalMs/.test(e.message),
+    );
+    return client.close();
+  });
+});
+
+describe('GetEventInstances over SOAP (simulator)', function () {
+  this.timeout(10_000);
+  it('lists topic strings from the camera topic tree', async () => {
+    const sim = await startSimulator({ auth: 'digest' });
+    const client = new CameraHttpClient({ protocol: 'http', host: '127.0.0.1', port: sim.port, username: 'root', password: 'pass' });
+    try {
+      const res = await client.fetchBuffer('/vapix/services', {
+        method: 'POST',
+        body: GET_EVENT_INSTANCES_BODY,
+        headers: { 'content-type': 'application/soap+xml; charset=utf-8' },
+      });
+      const topics = parseEventInstances(res.body.toString('utf8'));
+      assert.deepEqual(
+        topics.map((t) => t.topic),
+        [TOPIC_VIRTUAL_INPUT, 'tns1:Device/tnsaxis:IO/Port', TOPIC_MOTION, 'tnsaxis:CameraApplicationPlatform/VMD/Camera1ProfileANY'],
+      );
+      assert.equal(topics[0].niceName, 'Virtual input');
+    } finally {
+      await client.close();
+      await sim.close();
+    }
+  });
+});
