@@ -549,11 +549,12 @@ export class MjpegParser {
   }
 
   private headerLine(line: string): void {
-    if (line.length === 0 || line.trim() === '') {
+    const c0 = line.charCodeAt(0);
+    if (line.length === 0 || ((c0 === 0x20 || c0 === 0x09) && line.trim() === '')) {
       this.beginBody(true);
       return;
     }
-    if (line.charCodeAt(0) === DASH && line.charCodeAt(1) === DASH) {
+    if (c0 === DASH && line.charCodeAt(1) === DASH) {
       const rest = line.replace(/^-+/, '');
       if (rest.startsWith(this.core) || line.slice(2).startsWith(this.core)) {
         // Doubled delimiter: the previous one opened an empty part.
@@ -564,7 +565,7 @@ export class MjpegParser {
     }
     const colon = line.indexOf(':');
     if (colon > 0) {
-      const name = line.slice(0, colon).trim().toLowerCase();
+      const name = headerName(line.slice(0, colon));
       const value = line.slice(colon + 1).trim();
       const prev = this.headers[name];
       this.headers[name] = prev === undefined ? value : `${prev}, ${value}`;
@@ -980,6 +981,19 @@ function countFramingEnd(tail: Buffer, tailLen: number, limit: number): number {
     n++;
   }
   return n;
+}
+
+/** Lower-cased, trimmed header names, cached: the same few names come with every part. */
+const headerNames = new Map<string, string>();
+const MAX_CACHED_HEADER_NAMES = 128;
+
+function headerName(raw: string): string {
+  let name = headerNames.get(raw);
+  if (name === undefined) {
+    name = raw.trim().toLowerCase();
+    if (headerNames.size < MAX_CACHED_HEADER_NAMES) headerNames.set(raw, name);
+  }
+  return name;
 }
 
 function stripCr(line: string): string {
