@@ -174,6 +174,8 @@ export = function (RED: NodeAPI): void {
       return { data, source: 'camera', time: Date.now(), width: size?.width ?? null, height: size?.height ?? null };
     };
 
+    node.httpClient = () => getClient();
+
     node.deviceInfo = async (signal?: AbortSignal): Promise<DeviceInfo> => {
       const info = await fetchDeviceInfo(getClient(), signal);
       return { ...info };

@@ -4,6 +4,7 @@
  */
 import type { Node } from 'node-red';
 import type { CameraError } from '../../src/errors';
+import type { CameraHttpClient } from '../../src/http';
 import type { Frame, StateChange, StreamSession } from '../../src/session';
 import type { StreamSettings } from '../../src/vapix-url';
 
@@ -93,4 +94,6 @@ export interface AxisCameraApi extends Node {
   /** One JPEG from `/axis-cgi/jpg/image.cgi` (or the custom path's stream for non-Axis sources). */
   snapshot(overrides?: StreamSettings, signal?: AbortSignal): Promise<SnapshotResult>;
   deviceInfo(signal?: AbortSignal): Promise<DeviceInfo>;
+  /** The camera's HTTP client (auth, TLS, sockets owned by this config node; closed with it). Throws a CameraError when misconfigured. */
+  httpClient(): CameraHttpClient;
 }
