@@ -55,6 +55,27 @@ describe('MjpegParser: multipart', () => {
     assert.ok(got[1]!.data.equals(F[1]!));
   });
 
+  it('a throwing onFrame leaves the parser consistent: no duplicate, next frames fine', () => {
+    for (const contentLength of [undefined, null]) {
+      const got: Buffer[] = [];
+      let calls = 0;
+      const p = new MjpegParser({
+        boundary: 'myboundary',
+        onFrame: (f) => {
+          if (calls++ === 0) throw new Error('consumer bug');
+          got.push(f.data);
+        },
+      });
+      assert.throws(() => p.push(part(F[0]!, { contentLength })), /consumer bug/);
+      p.push(part(F[1]!, { contentLength }));
+      p.push(part(F[2]!, { contentLength }));
+      p.end();
+      assert.equal(got.length, 2);
+      assert.ok(got[0]!.equals(F[1]!) && got[1]!.equals(F[2]!));
+      assert.equal(p.stats.frames, 3);
+    }
+  });
+
   it('frames are owned copies: changing the input afterwards does not change them', () => {
     const input = Buffer.from(multipartStream([F[0]!], {}));
     const { frames } = parse([input]);

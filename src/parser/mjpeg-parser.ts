@@ -60,6 +60,11 @@ export interface MjpegParserOptions {
   boundary?: string | null;
   maxHeaderBytes?: number;
   maxFrameBytes?: number;
+  /**
+   * Called synchronously from push()/end(). If it throws, the exception leaves
+   * push() and the rest of that chunk is not parsed; the parser's state is
+   * updated before each call, so the next push() goes on without duplicates.
+   */
   onFrame: (frame: MjpegFrame) => void;
   /** Non-fatal drops (ERR_FRAME_TOO_LARGE, ERR_HEADER_TOO_LARGE, ERR_BAD_BOUNDARY); parsing goes on. */
   onError?: (err: CameraError) => void;
@@ -621,10 +626,7 @@ export class MjpegParser {
       if (buf[i] === LF) i++;
       const L = this.needle.length;
       if (i + L <= buf.length && buf[i] === DASH && buf.compare(this.needle, 0, L, i, i + L) === 0) {
-        if (!this.bodyEmitted) this.emitPart(this.body!, 0, this.body!.length, this.headers);
-        this.body = null;
-        this.state = St.AFTER_DELIM;
-        this.dashes = 0;
+        this.finishLengthPart();
         return i + L;
       }
     }
@@ -635,10 +637,7 @@ export class MjpegParser {
     if (r === Delim.NEED_MORE) return pos + n;
     if (r > 0) {
       // Matched: `r` bytes of delimBuf were padding + delimiter.
-      if (!this.bodyEmitted) this.emitPart(this.body!, 0, this.body!.length, this.headers);
-      this.body = null;
-      this.state = St.AFTER_DELIM;
-      this.dashes = 0;
+      this.finishLengthPart();
       return pos + (r - prev);
     }
     // The delimiter is not where Content-Length says: the length is wrong.
@@ -690,6 +689,16 @@ export class MjpegParser {
     return partial ? Delim.NEED_MORE : -Delim.MISMATCH;
   }
 
+  /** The delimiter follows the Content-Length body. State first, then the callback. */
+  private finishLengthPart(): void {
+    const body = this.body!;
+    const emitted = this.bodyEmitted;
+    this.body = null;
+    this.state = St.AFTER_DELIM;
+    this.dashes = 0;
+    if (!emitted) this.emitPart(body, 0, body.length, this.headers, false, true);
+  }
+
   /** Input ended right after a Content-Length body: emit now if it is a whole JPEG. */
   private earlyEmitLengthBody(): void {
     const body = this.body!;
@@ -697,7 +706,7 @@ export class MjpegParser {
     const e = trimPaddingEnd(body, s, body.length);
     if (e - s >= 4 && body[e - 2] === 0xff && body[e - 1] === 0xd9 && jpegEnd(body, s) === e) {
       this.bodyEmitted = true;
-      this.emitPart(body, s, e, this.headers);
+      this.emitPart(body, s, e, this.headers, false, true);
     }
   }
 
@@ -719,16 +728,18 @@ export class MjpegParser {
       this.searchOverflow(size);
       return pos; // SEARCH finds the same delimiter again and counts the bytes before it
     }
+    this.state = St.AFTER_DELIM;
+    this.dashes = 0;
     if (m >= pos && acc.len === 0) {
       this.emitPart(buf, pos, m, this.headers, true);
     } else {
       if (m >= pos) acc.append(buf, pos, m);
       else acc.len += m - pos; // the delimiter began in bytes already taken
-      this.emitPart(acc.buf, 0, acc.len, this.headers, true);
+      const len = acc.len;
+      acc.len = 0; // emptied before the callback runs; emitPart copies
+      this.emitPart(acc.buf, 0, len, this.headers, true);
       acc.clear();
     }
-    this.state = St.AFTER_DELIM;
-    this.dashes = 0;
     return m + this.needle.length;
   }
 
@@ -756,9 +767,10 @@ export class MjpegParser {
     const e = trimPaddingEnd(acc.buf, s, acc.len);
     if (e - s < 4 || acc.buf[e - 2] !== 0xff || acc.buf[e - 1] !== 0xd9) return;
     if (jpegEnd(acc.buf.subarray(0, e), s) !== e) return;
+    acc.len = 0;
+    this.enterSearch();
     this.emitPart(acc.buf, s, e, this.headers);
     acc.clear();
-    this.enterSearch();
   }
 
   /**
@@ -766,7 +778,14 @@ export class MjpegParser {
    * dashes of a `----boundary` delimiter), it is FF D8 … FF D9; otherwise count
    * it as dropped. Always copies, so the frame owns its memory.
    */
-  private emitPart(src: Buffer, start: number, end: number, headers: Record<string, string>, salvage = false): void {
+  private emitPart(
+    src: Buffer,
+    start: number,
+    end: number,
+    headers: Record<string, string>,
+    salvage = false,
+    owned = false,
+  ): void {
     const s = trimPaddingStart(src, start, end);
     let e = trimPaddingEnd(src, s, end);
     if (e > s && src[e - 1] === DASH) {
@@ -792,7 +811,7 @@ export class MjpegParser {
       return;
     }
     // A Content-Length body that is exactly the JPEG is already an owned buffer.
-    const data = src === this.body && s === 0 && e === src.length ? src : copyOf(src, s, e);
+    const data = owned && s === 0 && e === src.length ? src : copyOf(src, s, e);
     this.stats.frames++;
     this.onFrame({ data, headers });
   }
