@@ -24,25 +24,46 @@ function parseArgs(argv: string[]): SimulatorOptions {
     if (value === undefined) throw new Error(`missing value for ${name}`);
     i++;
     switch (name) {
-      case '--host': o.host = value; break;
-      case '--port': o.port = Number(value); break;
+      case '--host':
+        o.host = value;
+        break;
+      case '--port':
+        o.port = Number(value);
+        break;
       case '--auth':
         if (!['none', 'basic', 'digest', 'both'].includes(value)) throw new Error(`bad --auth ${value}`);
         o.auth = value as SimulatorOptions['auth'];
         break;
-      case '--user': o.username = value; break;
-      case '--pass': o.password = value; break;
-      case '--max-viewers': o.maxViewers = Number(value); break;
+      case '--user':
+        o.username = value;
+        break;
+      case '--pass':
+        o.password = value;
+        break;
+      case '--max-viewers':
+        o.maxViewers = Number(value);
+        break;
       case '--framing':
         if (value !== 'close' && value !== 'chunked') throw new Error(`bad --framing ${value}`);
         o.framing = value;
         break;
-      case '--cameras': o.cameras = Number(value); break;
-      case '--resolution': o.defaultResolution = value; break;
-      case '--fps': o.defaultFps = Number(value); break;
-      case '--https-key': key = value; break;
-      case '--https-cert': cert = value; break;
-      default: throw new Error(`unknown option ${name}`);
+      case '--cameras':
+        o.cameras = Number(value);
+        break;
+      case '--resolution':
+        o.defaultResolution = value;
+        break;
+      case '--fps':
+        o.defaultFps = Number(value);
+        break;
+      case '--https-key':
+        key = value;
+        break;
+      case '--https-cert':
+        cert = value;
+        break;
+      default:
+        throw new Error(`unknown option ${name}`);
     }
   }
   if (key !== undefined || cert !== undefined) {

@@ -6,6 +6,20 @@
  * bad parameters answer 200 text/plain; Basic/Digest/both with two
  * WWW-Authenticate headers; a viewer limit answering 503; and switchable
  * faults (stall, truncation, wrong lengths, garbage, reboot, ...).
+ *
+ * Things tests can rely on:
+ * - Every frame sent carries a JPEG comment `axis-sim seq=N t=<epoch ms> cam=C`
+ *   (seq counts per stream from 1), so order, loss and duplication are
+ *   visible without comparing pixels.
+ * - Stream faults act on running streams too; `afterFrames` (default 0)
+ *   counts from the moment each stream first sees the fault, so
+ *   `setFault({ kind: 'stall' })` mid-stream means "stall now".
+ * - `reboot` is one-shot: it drops every connection, refuses connections
+ *   for `ms`, then listens on the same port with a new `bootId`, nonces and
+ *   opaque, and clears itself. `whenListening()` resolves when it is back.
+ * - Frames come from a process-wide cache (frame-cache.ts): the first
+ *   start() in a process pre-renders the default cycle (about 2 s for VGA);
+ *   a new resolution's first frame takes one encode (up to ~0.5 s at 1080p).
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
