@@ -119,7 +119,10 @@ describe('recording: MjpegFilePlayer', function () {
     const span = r.frames[5]!.at - r.frames[0]!.at;
     assert.ok(span >= 450, `played too fast: ${span} ms`);
     assert.ok(span < 3000, `played too slow: ${span} ms`);
-    for (let i = 1; i < 6; i++) assert.ok(r.frames[i]!.at - r.frames[i - 1]!.at >= 80, `gap ${i}`);
+    // Single gaps are not checked: the player keeps to the recorded timeline, so
+    // a frame delayed by a busy machine is followed by a shorter gap.
+    const early = r.frames.filter((f, i) => i > 0 && f.at - r.frames[0]!.at < i * 100 - 60).length;
+    assert.equal(early, 0, 'no frame ahead of its recorded time');
   });
 
   it('honours uneven gaps', async () => {
