@@ -507,6 +507,15 @@ async function runChecks(base, userDir) {
   await check(`dashboard stream ${URLS.dashboardLive}`, frames(base + URLS.dashboardLive, 2));
   await check(`processed stream ${URLS.processed}`, frames(base + URLS.processed, 2));
   await check(`playback stream ${URLS.playback}`, frames(base + URLS.playback, 2));
+  await check('Import > Examples lists every example', async () => {
+    const r = await request(`${base}/library/examples/flows/${PKG.name}/`, { headers: { Accept: 'application/json' } });
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+    const listed = JSON.parse(r.body.toString('utf8')).map((e) => e.fn);
+    const want = readExamples().map((e) => e.file.replace(/\.json$/, ''));
+    const missing = want.filter((f) => !listed.includes(f));
+    if (missing.length) throw new Error(`not listed: ${missing.join(', ')}`);
+    return `${listed.length} examples`;
+  });
   await check(`time-lapse recording ${TIMELAPSE_FILE}`, async () => {
     const file = path.join(userDir, TIMELAPSE_FILE);
     const end = Date.now() + CHECK_STREAM_TIMEOUT_MS;
