@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
+import { waitFor } from './support/wait';
 import { startSimulator, CameraSimulator } from './support/simulator';
 import { CameraHttpClient } from '../src/http';
 import { HttpStreamSource } from '../src/http-source';
 import { StreamSession, Frame } from '../src/session';
 import { StreamHub } from '../src/hub';
 
-function waitFor(cond: () => boolean, ms = 8000, what = 'condition'): Promise<void> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (cond()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

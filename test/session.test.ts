@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { waitFor } from './support/wait';
 import { startSimulator, CameraSimulator } from './support/simulator';
 import { CameraHttpClient } from '../src/http';
 import { HttpStreamSource } from '../src/http-source';
@@ -8,17 +9,6 @@ import { jpegSize } from '../src/jpeg/jpeg-info';
 
 const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2, jitter: 0, healthyResetMs: 60_000 };
 
-function waitFor(cond: () => boolean, ms = 8000, what = 'condition'): Promise<void> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (cond()) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 function isWholeJpeg(b: Buffer): boolean {
   return b[0] === 0xff && b[1] === 0xd8 && b[b.length - 2] === 0xff && b[b.length - 1] === 0xd9;

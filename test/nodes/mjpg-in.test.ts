@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { waitFor } from '../support/wait';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,13 +18,6 @@ const mjpgInNode = require('../../nodes/mjpg-in');
 type Msg = Record<string, any>;
 const SECRET = 'S3cret-pw-for-leak-check';
 
-async function waitFor(cond: () => boolean, ms = 8000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 function collect(id: string): Msg[] {
   const got: Msg[] = [];
