@@ -6,13 +6,7 @@
 import type { Dispatcher } from 'undici';
 import type { CameraHttpClient } from '../../src/http';
 
-/**
- * The client's own Agent. CameraHttpClient keeps it private (it owns the
- * sockets); reading it here, in one place, lets a WebSocket share its TLS
- * options without a second copy of the TLS rules. Undefined when the client
- * has none (then undici's global dispatcher is used).
- */
-export function cameraDispatcher(client: CameraHttpClient): Dispatcher | undefined {
-  const agent = (client as unknown as { agent?: unknown }).agent;
-  return agent && typeof (agent as Dispatcher).dispatch === 'function' ? (agent as Dispatcher) : undefined;
+/** The client's own Agent, so a WebSocket shares its TLS options and is closed with it. */
+export function cameraDispatcher(client: CameraHttpClient): Dispatcher {
+  return client.dispatcher;
 }

@@ -276,6 +276,15 @@ export class CameraHttpClient {
     return { statusCode: res.statusCode, headers: res.headers, contentType: res.contentType, body: Buffer.concat(chunks, n) };
   }
 
+  /**
+   * The undici dispatcher this client's requests go through, for protocols
+   * the client does not speak itself (the event WebSocket): they then carry
+   * the same TLS settings and are closed with the client.
+   */
+  get dispatcher(): Agent {
+    return this.agent;
+  }
+
   /** Destroys the agent and every socket it holds, including live streams. */
   async close(): Promise<void> {
     if (this.closed) return;
