@@ -1,0 +1,391 @@
+/**
+ * Security tests: credentials never leak, TLS verification stays on, the
+ * relay is behind Node-RED's httpNodeAuth and its viewer cap, and a hostile
+ * camera cannot make us buffer without bound.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import util from 'node:util';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
+import { spawn, ChildProcess } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startSimulator, CameraSimulator } from './support/simulator';
+import { testCerts } from './support/tls-certs';
+import { makeJpeg, part } from './support/jpeg-samples';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+helper.init(require.resolve('node-red'));
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const cameraNode = require('../nodes/axis-camera');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const mjpgInNode = require('../nodes/mjpg-in');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const debugNode = require(require.resolve('@node-red/nodes/core/common/21-debug.js', { paths: [path.dirname(require.resolve('node-red'))] }));
+
+type Msg = Record<string, any>;
+const MB = 1024 * 1024;
+/** Distinctive, so any appearance anywhere is a leak and not a coincidence. */
+const SECRET = 'Zq7-unique-Pa55w0rd-xK';
+
+async function waitFor(cond: () => boolean, ms = 8000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+function cam(id: string, port: number, extra: Record<string, unknown> = {}) {
+  return { id, type: 'axis-camera', name: `Camera ${id}`, host: '127.0.0.1', port, protocol: 'http', auth: 'auto', stallTimeout: 2, linger: 0, ...extra };
+}
+
+function inNode(id: string, camera: string, wires: string[][], extra: Record<string, unknown> = {}) {
+  return { id, type: 'mjpg-in', source: 'camera', camera, resolution: '160x120', fps: '20', compression: '', cameraNumber: '', startOnDeploy: true, wires, ...extra };
+}
+
+function collect(id: string): Msg[] {
+  const got: Msg[] = [];
+  helper.getNode(id).on('input', (m: Msg) => got.push(m));
+  return got;
+}
+
+function exposeGc(): () => void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
+
+/** Everything, errors with their cause chains and own properties included. */
+function dump(x: unknown): string {
+  return util.inspect(x, { depth: 12, maxArrayLength: null, maxStringLength: null, breakLength: Infinity, showHidden: true });
+}
+
+describe('security', function () {
+  this.timeout(60_000);
+  let sims: CameraSimulator[] = [];
+
+  beforeEach(async () => {
+    await new Promise((r) => helper.startServer(r));
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise((r) => helper.stopServer(r));
+    for (const s of sims.splice(0)) await s.close();
+  });
+
+  it('a faulty run (wrong password, HTML, 401, reboot, broken streams) never shows the password or its Basic form anywhere', async () => {
+    // Camera A: right password over Basic (so the base64 form is on the wire), faults switched on in turn.
+    const simA = await startSimulator({ auth: 'basic', password: SECRET });
+    // Camera B: the camera wants another password; ours is refused every time.
+    const simB = await startSimulator({ auth: 'both', password: 'another-one' });
+    sims.push(simA, simB);
+    const basic = Buffer.from(`root:${SECRET}`).toString('base64');
+    const needles = [SECRET, basic, Buffer.from(SECRET).toString('base64'), encodeURIComponent(SECRET), SECRET.split('').reverse().join('')];
+
+    const out: string[] = [];
+    const origOut = process.stdout.write;
+    const origErr = process.stderr.write;
+    const tap = (orig: typeof process.stdout.write) =>
+      function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+        out.push(String(chunk));
+        return (orig as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+      } as typeof process.stdout.write;
+    process.stdout.write = tap(origOut);
+    process.stderr.write = tap(origErr);
+    let caught: Msg[] = [];
+    let frames: Msg[] = [];
+    let statusMsgs: Msg[] = [];
+    try {
+      await helper.load(
+        [cameraNode, mjpgInNode, debugNode],
+        [
+          cam('camA', simA.port, { auth: 'basic' }),
+          cam('camB', simB.port, { auth: 'auto' }),
+          inNode('inA', 'camA', [['frames', 'dbg']]),
+          inNode('inB', 'camB', [['frames']]),
+          { id: 'frames', type: 'helper' },
+          { id: 'c', type: 'catch', scope: null, uncaught: false, wires: [['caught', 'dbg']] },
+          { id: 'caught', type: 'helper' },
+          { id: 'st', type: 'status', scope: null, wires: [['stat', 'dbg']] },
+          { id: 'stat', type: 'helper' },
+          { id: 'dbg', type: 'debug', active: true, tosidebar: true, console: true, tostatus: true, complete: 'true', targetType: 'full', statusVal: 'payload', statusType: 'auto' },
+        ],
+        { camA: { user: 'root', password: SECRET }, camB: { user: 'root', password: SECRET } },
+      );
+      caught = collect('caught');
+      frames = collect('frames');
+      statusMsgs = collect('stat');
+      const codes = () => caught.map((m) => m.payload?.code);
+      await waitFor(() => frames.length >= 3, 10_000, 'frames from camera A');
+      await waitFor(() => codes().includes('ERR_AUTH_FAILED'), 10_000, 'wrong password reported for B');
+
+      simA.setFault({ kind: 'html' });
+      // The running stream is not affected by html (it is an answer fault): force a reconnect.
+      simA.setFault({ kind: 'drop-mid-frame' });
+      await waitFor(() => simA.stats.streamRequests >= 2, 10_000, 'a reconnect');
+      simA.setFault({ kind: 'html' });
+      await waitFor(() => codes().includes('ERR_NOT_MJPEG'), 10_000, 'HTML answer reported');
+      simA.setFault({ kind: 'status', status: 401 });
+      await waitFor(() => caught.filter((m) => m.payload?.code === 'ERR_AUTH_FAILED').length >= 2, 15_000, '401 from A reported');
+      simA.setFault(null);
+      // The backoff has grown by now; a user would press restart.
+      helper.getNode('inA').receive({ payload: 'restart' });
+      let n = frames.length;
+      await waitFor(() => frames.length >= n + 3, 20_000, 'frames after the 401s');
+      simA.setFault({ kind: 'reboot', ms: 500 });
+      await sleep(100);
+      n = frames.length;
+      await waitFor(() => frames.length >= n + 3, 20_000, 'frames after the reboot');
+      simA.setFault({ kind: 'garbage' });
+      await sleep(300);
+      simA.setFault(null);
+      await sleep(1100); // one status refresh
+    } finally {
+      process.stdout.write = origOut;
+      process.stderr.write = origErr;
+    }
+
+    const anyNode = helper.getNode('inA');
+    const calls: Record<string, unknown[]> = {};
+    for (const m of ['status', 'error', 'warn', 'log', 'debug', 'trace', 'send']) {
+      calls[m] = anyNode[m].getCalls().map((c: any) => (m === 'send' ? c.args.map((a: any) => ({ ...a, payload: Buffer.isBuffer(a?.payload) ? '<jpeg>' : a?.payload })) : c.args));
+    }
+    const everything = [
+      dump(calls),
+      dump(helper.log().args),
+      dump(caught),
+      dump(statusMsgs),
+      dump(frames.map((f) => ({ ...f, payload: null }))),
+      out.join(''),
+      dump(helper.getNode('dbg').status.getCalls().map((c: any) => c.args)),
+    ].join('\n');
+    // The run really went through the scenario.
+    assert.ok(caught.length >= 4, dump(caught.map((m) => m.payload?.code)));
+    assert.ok(simA.stats.reboots === 1 && simB.stats.authFailures >= 2);
+    assert.ok((calls.status as unknown[]).length > 5 && (calls.error as unknown[]).length > 3);
+    for (const s of needles) assert.ok(!everything.includes(s), `leaked ${s === SECRET ? 'the password' : 'an encoded form of the password'}`);
+    // The error texts are not empty shells: they name the camera and the cause.
+    assert.match(everything, /ERR_AUTH_FAILED/);
+    assert.match(everything, /127\.0\.0\.1/);
+  });
+
+  it('TLS verification refuses a self-signed camera unless the config node allows it (and sends it no request)', async function () {
+    let certs;
+    try {
+      certs = testCerts();
+    } catch {
+      this.skip();
+      return;
+    }
+    const sim = await startSimulator({ auth: 'digest', https: certs.selfSigned, password: SECRET });
+    sims.push(sim);
+    let requests = 0;
+    sim.onRequest = () => requests++;
+    await helper.load(
+      [cameraNode, mjpgInNode],
+      [
+        cam('strict', sim.port, { protocol: 'https' }),
+        cam('lax', sim.port, { protocol: 'https', allowSelfSigned: true }),
+        inNode('inStrict', 'strict', [['outStrict']]),
+        inNode('inLax', 'lax', [['outLax']], { resolution: '320x240' }),
+        { id: 'outStrict', type: 'helper' },
+        { id: 'outLax', type: 'helper' },
+        { id: 'c', type: 'catch', scope: ['inStrict'], uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ],
+      { strict: { user: 'root', password: SECRET }, lax: { user: 'root', password: SECRET } },
+    );
+    const strict = collect('outStrict');
+    const lax = collect('outLax');
+    const caught = collect('caught');
+    await waitFor(() => caught.length >= 1 && lax.length >= 3, 10_000, 'refusal and lax frames');
+    assert.equal(caught[0]!.payload.code, 'ERR_TLS_SELF_SIGNED');
+    assert.match(caught[0]!.payload.hint, /self-signed/);
+    assert.equal(strict.length, 0);
+    assert.ok(lax.every((m) => m.frame.width === 320));
+    // Every request the camera saw came from the lax node (320x240); the strict one never got past the handshake.
+    assert.ok(requests >= 1);
+    assert.equal(sim.stats.streamRequests, 1);
+  });
+
+  it('oversized part header (1 MB) from a camera is dropped with ERR_HEADER_TOO_LARGE, memory stays bounded, frames go on', async () => {
+    const normal = makeJpeg(160, 120, { seed: 3 });
+    const sockets = new Set<net.Socket>();
+    const timers = new Set<NodeJS.Timeout>();
+    const pad = Buffer.alloc(MB, 'a');
+    const server = http.createServer((req) => {
+      const s = req.socket;
+      s.write('HTTP/1.0 200 OK\r\nConnection: close\r\nContent-Type: multipart/x-mixed-replace; boundary=myboundary\r\n\r\n');
+      s.write(part(normal));
+      s.write('--myboundary\r\nContent-Type: image/jpeg\r\nX-Pad: ');
+      s.write(pad);
+      s.write(`\r\nContent-Length: ${normal.length}\r\n\r\n`);
+      s.write(normal);
+      s.write('\r\n');
+      const t = setInterval(() => (s.destroyed ? clearInterval(t) : s.write(part(normal))), 50);
+      timers.add(t);
+    });
+    server.on('connection', (s: net.Socket) => {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const gc = exposeGc();
+    gc();
+    const ab0 = process.memoryUsage().arrayBuffers;
+    let abMax = ab0;
+    const sampler = setInterval(() => {
+      gc();
+      abMax = Math.max(abMax, process.memoryUsage().arrayBuffers);
+    }, 20);
+    try {
+      await helper.load(
+        [cameraNode, mjpgInNode],
+        [cam('cam', (server.address() as AddressInfo).port, { auth: 'none' }), inNode('in', 'cam', [['out']]), { id: 'out', type: 'helper' }],
+      );
+      const got = collect('out');
+      const n = helper.getNode('in');
+      const warns = () => n.warn.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => String(c.args[0]));
+      await waitFor(() => warns().some((w: string) => /header exceeds/.test(w)), 10_000, 'ERR_HEADER_TOO_LARGE warning');
+      await waitFor(() => got.length >= 5, 10_000, 'frames after the oversized header');
+      for (const m of got) assert.equal(m.payload.length, normal.length);
+    } finally {
+      clearInterval(sampler);
+      await helper.unload();
+      for (const t of timers) clearInterval(t);
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+    // The 1 MB pad itself is held by the test; the parser may keep at most its 16 KB header limit.
+    const held = (abMax - ab0 - pad.length) / MB;
+    assert.ok(held < 2, `Buffer memory held grew by ${held.toFixed(1)} MB beyond the pad`);
+  });
+
+  describe('http-out-mjpg in a real Node-RED (node-red CLI, settings file)', function () {
+    this.timeout(60_000);
+    let child: ChildProcess | null = null;
+    let dir = '';
+    let base = '';
+    let log = '';
+    const USER = 'viewer';
+    const PASS = 'view-pw-9';
+
+    before(async function () {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const bcrypt = require(require.resolve('bcryptjs', { paths: [path.dirname(require.resolve('node-red'))] }));
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'security-nr-'));
+      const nodesDir = path.resolve(__dirname, '..', 'nodes');
+      const settings = {
+        uiHost: '127.0.0.1',
+        uiPort: 0,
+        httpAdminRoot: false,
+        httpNodeRoot: '/',
+        httpNodeAuth: { user: USER, pass: bcrypt.hashSync(PASS, 8) },
+        nodesDir: [nodesDir],
+        flowFile: 'flows.json',
+        credentialSecret: false,
+        logging: { console: { level: 'info', metrics: false, audit: false } },
+        editorTheme: { tours: false },
+        externalModules: { autoInstall: false },
+      };
+      fs.writeFileSync(path.join(dir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
+      fs.writeFileSync(
+        path.join(dir, 'flows.json'),
+        JSON.stringify([
+          { id: 'tab', type: 'tab', label: 'sec' },
+          { id: 'relay', z: 'tab', type: 'http-out-mjpg', name: '', url: '/sec/live', maxViewers: 1, fps: 0, stuckTimeout: 30, wires: [] },
+        ]),
+      );
+      const red = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
+      // The child resolves undici from the repository even when built to another folder.
+      const env = { ...process.env, NODE_PATH: path.resolve(path.dirname(require.resolve('node-red/package.json')), '..') };
+      child = spawn(process.execPath, [red, '--userDir', dir, '--settings', path.join(dir, 'settings.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+      try {
+        await waitFor(() => /Server now running at http:\/\/127\.0\.0\.1:\d+/.test(log) && /Started flows/.test(log), 30_000, 'Node-RED started');
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n${log}`);
+      }
+      base = /Server now running at (http:\/\/127\.0\.0\.1:\d+)/.exec(log)![1]!;
+      assert.ok(!/http-out-mjpg.*(error|not found)|Waiting for missing types/i.test(log), log);
+    });
+
+    after(async () => {
+      if (child && child.exitCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([once(child, 'exit'), sleep(5000)]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      child = null;
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    const opened: http.ClientRequest[] = [];
+    afterEach(() => {
+      for (const r of opened.splice(0)) r.destroy();
+    });
+
+    function get(p: string, auth?: string): Promise<http.IncomingMessage> {
+      return new Promise((resolve, reject) => {
+        const headers: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {};
+        const req = http.get(`${base}${p}`, { agent: false, headers }, resolve);
+        req.on('error', reject);
+        opened.push(req);
+      });
+    }
+
+    it('httpNodeAuth: 401 without or with wrong credentials, 200 with them, for the stream and the snapshot', async () => {
+      for (const p of ['/sec/live', '/sec/live.jpg']) {
+        const none = await get(p);
+        assert.equal(none.statusCode, 401, p);
+        assert.match(String(none.headers['www-authenticate']), /Basic/);
+        const wrong = await get(p, `${USER}:nope`);
+        assert.equal(wrong.statusCode, 401, p);
+      }
+      const ok = await get('/sec/live', `${USER}:${PASS}`);
+      assert.equal(ok.statusCode, 200);
+      assert.match(String(ok.headers['content-type']), /^multipart\/x-mixed-replace/);
+      ok.destroy();
+      // The snapshot passes auth; with no frame yet the relay says so (not 401).
+      const snap = await get('/sec/live.jpg', `${USER}:${PASS}`);
+      assert.notEqual(snap.statusCode, 401);
+      snap.resume();
+    });
+
+    it('max viewers: a second authenticated viewer gets 503 with Retry-After; the slot frees when the first leaves', async () => {
+      await sleep(200); // the previous test's viewer socket is closed by now
+      const first = await get('/sec/live', `${USER}:${PASS}`);
+      assert.equal(first.statusCode, 200);
+      const second = await get('/sec/live', `${USER}:${PASS}`);
+      assert.equal(second.statusCode, 503);
+      assert.ok(Number(second.headers['retry-after']) > 0);
+      second.resume();
+      first.destroy();
+      let third: http.IncomingMessage | null = null;
+      for (let i = 0; i < 50; i++) {
+        const r = await get('/sec/live', `${USER}:${PASS}`);
+        if (r.statusCode === 200) {
+          third = r;
+          break;
+        }
+        r.resume();
+        await sleep(50);
+      }
+      assert.ok(third, 'slot freed after the first viewer left');
+      (third as http.IncomingMessage).destroy();
+    });
+  });
+});
