@@ -48,6 +48,12 @@ const CHECK_STREAM_TIMEOUT_MS = 30_000;
 /** Frames recorded from the simulator as the file the playback example plays. */
 const SAMPLE_FRAMES = 30;
 const SAMPLE_FILE = path.join('recordings', 'sample.mjpg');
+/** The simulated camera detects motion this often, so the alert example fires by itself. */
+const DEMO_MOTION_PERIOD_MS = 30_000;
+/** Where example 03 saves snapshots (file node: relative to fileWorkingDirectory = the user dir). */
+const SNAPSHOT_DIR = 'camera-snapshots';
+/** --check: motion is switched on and off this often until the alert flow has saved a snapshot. */
+const CHECK_MOTION_TOGGLE_MS = 500;
 /** Where example 04 records (mjpg-record: relative to the user dir). */
 const TIMELAPSE_FILE = path.join('timelapse', 'camera.mjpg');
 /** The demo's time-lapse keeps one frame every 5 s instead of every minute, so the file visibly grows. */
@@ -478,7 +484,7 @@ function stopChild(child) {
 
 // ------------------------------------------------------------------ checks
 
-async function runChecks(base, userDir) {
+async function runChecks(base, userDir, sim) {
   const results = [];
   const check = async (name, fn) => {
     const t0 = Date.now();
@@ -515,6 +521,24 @@ async function runChecks(base, userDir) {
     const missing = want.filter((f) => !listed.includes(f));
     if (missing.length) throw new Error(`not listed: ${missing.join(', ')}`);
     return `${listed.length} examples`;
+  });
+  await check(`camera motion event -> snapshot file in ${SNAPSHOT_DIR}/`, async () => {
+    const dir = path.join(userDir, SNAPSHOT_DIR);
+    const jpegs = () => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.jpg')) : []);
+    const before = jpegs().length;
+    const end = Date.now() + CHECK_STREAM_TIMEOUT_MS;
+    let on = false;
+    // Toggled until it works: the event subscription may still be connecting after the deploy.
+    while (jpegs().length === before) {
+      if (Date.now() > end) throw new Error(`no snapshot saved within ${CHECK_STREAM_TIMEOUT_MS} ms of motion`);
+      on = !on;
+      sim.events.setMotion(on);
+      await sleep(CHECK_MOTION_TOGGLE_MS);
+    }
+    sim.events.setMotion(false);
+    const file = path.join(dir, jpegs().sort().pop());
+    if (!isWholeJpeg(fs.readFileSync(file))) throw new Error(`${file} is not a whole JPEG`);
+    return path.basename(file);
   });
   await check(`time-lapse recording ${TIMELAPSE_FILE}`, async () => {
     const file = path.join(userDir, TIMELAPSE_FILE);
@@ -611,7 +635,7 @@ async function main() {
     say(`deployed ${usable.length} example flows (${flows.length} nodes)`);
 
     if (opts.check) {
-      const results = await runChecks(base, userDir);
+      const results = await runChecks(base, userDir, sim);
       if (skipped.length) results.unshift({ name: 'every example deployed', ok: false, detail: `skipped ${skipped.join('; ')}`, ms: 0 });
       for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail} (${r.ms} ms)`);
       const ok = results.every((r) => r.ok);
@@ -624,6 +648,7 @@ async function main() {
       process.exit(ok ? 0 : 1);
     }
 
+    sim.events.startMotion(DEMO_MOTION_PERIOD_MS);
     console.log(`
   Demo running: Node-RED + simulated Axis camera + example flows.
 
@@ -633,7 +658,7 @@ async function main() {
   Dashboard 2.0     ${base}${URLS.dashboard}
   Processed frames  ${base}${URLS.processed}
   File playback     ${base}${URLS.playback}
-  Alert trigger     ${base}${URLS.alert}     (snapshot -> e-mail/Telegram msgs, files in ${displayPath(path.join(userDir, 'camera-snapshots'))})
+  Alert trigger     ${base}${URLS.alert}     (also the camera's motion every ${DEMO_MOTION_PERIOD_MS / 1000} s: snapshot -> e-mail/Telegram msgs, files in ${displayPath(path.join(userDir, SNAPSHOT_DIR))})
   Node-RED editor   ${base}/
   Camera simulator  http://${HOST}:${sim.port}/axis-cgi/mjpg/video.cgi (${SIM_USER} / ${SIM_PASSWORD})
 

@@ -335,6 +335,24 @@ describe('example flows', function () {
       assert.ok(file.startsWith(path.join(dir, 'camera-snapshots')), file);
       assert.ok(isWholeJpeg(fs.readFileSync(file)));
     });
+
+    it('03-alert-snapshot: the camera\'s motion event triggers the snapshot', async function () {
+      const { flow } = await load('03-alert-snapshot.json');
+      const emailOut = flow.find((n) => n.name === 'to e-mail node')!.id;
+      let email: Record<string, any> | null = null;
+      helper.getNode(emailOut).once('input', (m: Record<string, any>) => (email = m));
+      // Toggled until it arrives: the event WebSocket connects after the deploy, and only changes are sent.
+      const end = Date.now() + 15_000;
+      let on = false;
+      while (!email && Date.now() < end) {
+        on = !on;
+        sim.events.setMotion(on);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      sim.events.setMotion(false);
+      assert.ok(email, 'no e-mail msg after motion');
+      assert.ok(isWholeJpeg(email!.attachments[0].content));
+    });
   });
 });
 
