@@ -52,6 +52,8 @@ const SAMPLE_FILE = path.join('recordings', 'sample.mjpg');
 const DEMO_MOTION_PERIOD_MS = 30_000;
 /** Where example 03 saves snapshots (file node: relative to fileWorkingDirectory = the user dir). */
 const SNAPSHOT_DIR = 'camera-snapshots';
+/** Where example 07 saves the JPEG that started a motion (the simulator's moving square). */
+const MOTION_DIR = 'camera-motion';
 /** --check: motion is switched on and off this often until the alert flow has saved a snapshot. */
 const CHECK_MOTION_TOGGLE_MS = 500;
 /** Where example 04 records (mjpg-record: relative to the user dir). */
@@ -539,6 +541,20 @@ async function runChecks(base, userDir, sim) {
     const file = path.join(dir, jpegs().sort().pop());
     if (!isWholeJpeg(fs.readFileSync(file))) throw new Error(`${file} is not a whole JPEG`);
     return path.basename(file);
+  });
+  await check(`motion-detect on the frames -> file in ${MOTION_DIR}/`, async () => {
+    const dir = path.join(userDir, MOTION_DIR);
+    const end = Date.now() + CHECK_STREAM_TIMEOUT_MS;
+    for (;;) {
+      const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.jpg')) : [];
+      if (files.length) {
+        const file = path.join(dir, files.sort()[0]);
+        if (!isWholeJpeg(fs.readFileSync(file))) throw new Error(`${file} is not a whole JPEG`);
+        return path.basename(file);
+      }
+      if (Date.now() > end) throw new Error(`no motion image saved within ${CHECK_STREAM_TIMEOUT_MS} ms`);
+      await sleep(POLL_INTERVAL_MS);
+    }
   });
   await check(`time-lapse recording ${TIMELAPSE_FILE}`, async () => {
     const file = path.join(userDir, TIMELAPSE_FILE);
