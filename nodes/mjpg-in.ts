@@ -2,6 +2,7 @@
  * mjpg-in: one msg per frame from a camera (through the shared hub of its
  * axis-camera config node) or from a recorded .mjpg file.
  */
+import nodePath from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { CameraError, ErrorCodes } from '../src/errors';
 import type { Frame, StateChange } from '../src/session';
@@ -140,7 +141,10 @@ export = function (RED: NodeAPI): void {
     }
 
     function startFile(): void {
-      const path = String(def.file ?? '').trim();
+      const given = String(def.file ?? '').trim();
+      // Relative paths are taken in the Node-RED user folder, as mjpg-record writes them.
+      const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
+      const path = given && !nodePath.isAbsolute(given) && userDir ? nodePath.resolve(userDir, given) : given;
       if (!path) {
         report(new CameraError(ErrorCodes.INVALID_SETTING, t('errors.noFile')));
         node.status({ fill: 'red', shape: 'ring', text: t('status.notConfigured') });
