@@ -1,0 +1,99 @@
+'use strict';
+/**
+ * The third-party programs the end-to-end check needs. Missing ones are
+ * installed with apt-get (Debian/Ubuntu, as root or with password-less sudo);
+ * whatever is still missing afterwards is reported as a failed check.
+ */
+const fs = require('node:fs');
+const { run, has } = require('./lib');
+
+const APT_PACKAGES = [
+  'ffmpeg',
+  'python3-opencv',
+  'gstreamer1.0-tools',
+  'gstreamer1.0-plugins-base',
+  'gstreamer1.0-plugins-good',
+  'chromium',
+  'apache2',
+];
+const APT_TIMEOUT_MS = 10 * 60_000;
+const PROBE_TIMEOUT_MS = 30_000;
+const GST_ELEMENTS = ['souphttpsrc', 'multipartdemux', 'jpegdec', 'identity', 'fakesink'];
+const APACHE_MODULES = ['mod_auth_digest.so', 'mod_authn_file.so', 'mod_proxy.so', 'mod_proxy_http.so', 'mod_mpm_event.so'];
+
+const firstLine = (s) => String(s).trim().split('\n')[0].slice(0, 120);
+
+async function probe(cmd, args) {
+  const r = await run(cmd, args, { timeoutMs: PROBE_TIMEOUT_MS });
+  return { ok: r.code === 0, out: r.stdout + r.stderr };
+}
+
+/** One entry per tool: { name, ok, version, detail }. */
+async function probeAll() {
+  const out = [];
+  const add = (name, ok, version, detail) => out.push({ name, ok, version: ok ? version : '', detail: ok ? '' : detail });
+
+  for (const cmd of ['ffmpeg', 'ffprobe']) {
+    const p = has(cmd) ? await probe(cmd, ['-hide_banner', '-version']) : { ok: false, out: 'not on PATH' };
+    add(cmd, p.ok, firstLine(p.out), p.out);
+  }
+
+  if (has('gst-launch-1.0') && has('gst-inspect-1.0')) {
+    const v = await probe('gst-launch-1.0', ['--version']);
+    const missing = [];
+    for (const el of GST_ELEMENTS) if (!(await probe('gst-inspect-1.0', [el])).ok) missing.push(el);
+    add('gstreamer', v.ok && missing.length === 0, `${firstLine(v.out.split('\n')[1] || v.out)}; ${GST_ELEMENTS.join(', ')}`, `missing elements: ${missing.join(', ')}`);
+  } else add('gstreamer', false, '', 'gst-launch-1.0 / gst-inspect-1.0 not on PATH');
+
+  const { SYSTEM_PYTHON, CHROMIUM } = require('./readers');
+  const cv = fs.existsSync(SYSTEM_PYTHON) ? await probe(SYSTEM_PYTHON, ['-c', 'import cv2; print("OpenCV", cv2.__version__)']) : { ok: false, out: `${SYSTEM_PYTHON} missing` };
+  add('python3-opencv', cv.ok, `${SYSTEM_PYTHON}: ${firstLine(cv.out)}`, cv.out);
+
+  const ch = fs.existsSync(CHROMIUM) ? await probe(CHROMIUM, ['--version']) : { ok: false, out: `${CHROMIUM} missing` };
+  add('chromium', ch.ok, firstLine(ch.out), ch.out);
+
+  let pw = null;
+  try {
+    pw = require('playwright-core/package.json').version;
+  } catch { /* reported */ }
+  add('playwright-core', !!pw, `playwright-core ${pw}`, 'playwright-core is not installed (npm ci installs the devDependency)');
+
+  if (has('apache2')) {
+    const v = await probe('apache2', ['-v']);
+    const missing = APACHE_MODULES.filter((m) => !fs.existsSync(`/usr/lib/apache2/modules/${m}`));
+    add('apache2', v.ok && missing.length === 0, firstLine(v.out), `${v.out} missing modules: ${missing.join(', ')}`);
+  } else add('apache2', false, '', 'apache2 not on PATH');
+  return out;
+}
+
+async function aptInstall() {
+  const root = process.getuid && process.getuid() === 0;
+  const prefix = root ? [] : has('sudo') ? ['sudo', '-n'] : null;
+  if (!prefix) return { ok: false, detail: 'not root and no sudo: cannot apt-get install' };
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const exec = (args) => {
+    const [cmd, ...rest] = [...prefix, ...args];
+    return run(cmd, rest, { timeoutMs: APT_TIMEOUT_MS, env });
+  };
+  const u = await exec(['apt-get', 'update']);
+  if (u.code !== 0) return { ok: false, detail: `apt-get update: ${u.stderr.slice(-1000)}` };
+  const i = await exec(['apt-get', 'install', '-y', '--no-install-recommends', ...APT_PACKAGES]);
+  return { ok: i.code === 0, detail: i.code === 0 ? '' : `apt-get install: ${i.stderr.slice(-1000)}` };
+}
+
+/** Probes, installs what is missing, probes again. */
+async function ensureTools() {
+  let checks = await probeAll();
+  let installMs = 0;
+  if (checks.some((c) => !c.ok && c.name !== 'playwright-core')) {
+    console.log(`      missing: ${checks.filter((c) => !c.ok).map((c) => c.name).join(', ')} → apt-get install ${APT_PACKAGES.join(' ')}`);
+    const t0 = Date.now();
+    const r = await aptInstall();
+    installMs = Date.now() - t0;
+    checks = await probeAll();
+    if (!r.ok) checks.push({ name: 'apt-get install', ok: false, version: '', detail: r.detail });
+  }
+  return { checks, installMs };
+}
+
+module.exports = { ensureTools, APT_PACKAGES };
