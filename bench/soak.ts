@@ -159,6 +159,11 @@ async function main(): Promise<void> {
 
   while (Date.now() < endAt) {
     const fault = ROTATION[faultIndex++ % ROTATION.length]!;
+    if (fault.kind === 'status' || fault.kind === 'html') {
+      // Answer faults only hit new requests: cut the running streams first.
+      sim.setFault({ kind: 'drop-mid-frame' });
+      await sleep(300);
+    }
     sim.setFault(fault);
     totals.faults++;
     recentFaults.push(fault.kind === 'status' ? String(fault.status) : fault.kind);
@@ -179,7 +184,7 @@ async function main(): Promise<void> {
       console.log(`  no frame in the ${CLEAR_S} s after fault ${fault.kind}`);
     }
   }
-  report(Date.now());
+  if (Date.now() - last.at > 1000) report(Date.now());
 
   for (const s of subs) s.unsubscribe();
   await hub.close();
