@@ -67,7 +67,8 @@ export class MotionProcessor {
       return { kind: 'rateLimited' };
     }
     // Keep the average rate; a late frame may catch up by at most half an interval.
-    this.nextDue = Math.max(this.nextDue + this.intervalMs, now + this.intervalMs / 2);
+    const base = Number.isFinite(this.nextDue) ? this.nextDue : now;
+    this.nextDue = Math.max(base + this.intervalMs, now + this.intervalMs / 2);
     let grey;
     try {
       grey = decodeDcGrey(jpeg);
