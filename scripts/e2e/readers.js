@@ -108,7 +108,8 @@ async function chromiumImg(url, { width, height }, shotDir) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: READER_TIMEOUT_MS });
   try {
     const page = await browser.newPage();
-    await page.setContent(`<!DOCTYPE html><body style="margin:0"><img id="v" src="${url}"></body>`);
+    // 'domcontentloaded': a live MJPEG <img> need not ever fire 'load'.
+    await page.setContent(`<!DOCTYPE html><body style="margin:0"><img id="v" src="${url}"></body>`, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => document.getElementById('v').naturalWidth > 0, null, { timeout: READER_TIMEOUT_MS });
     const firstMs = Date.now() - t0;
     const size = await page.evaluate(() => [document.getElementById('v').naturalWidth, document.getElementById('v').naturalHeight]);
