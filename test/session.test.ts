@@ -139,3 +139,43 @@ describe('StreamSession against the camera simulator', () => {
     assert.equal(sim.stats.streamRequests, 1);
   });
 });
+
+describe('StreamSession against servers that label the stream oddly', () => {
+  it('streams a multipart body sent as application/octet-stream (ffmpeg -listen 1)', async () => {
+    const net = await import('node:net');
+    const jpeg = Buffer.from(
+      'ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b080001000101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b5100002010303020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fbd3ffd9',
+      'hex',
+    );
+    const server = net.createServer((sock) => {
+      sock.once('data', () => {
+        sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n');
+        let n = 0;
+        const timer = setInterval(() => {
+          if (sock.destroyed || n++ > 50) return clearInterval(timer);
+          sock.write(`--ffmpeg\r\nContent-type: image/jpeg\r\nContent-length: ${jpeg.length}\r\n\r\n`);
+          sock.write(jpeg);
+          sock.write('\r\n');
+        }, 20);
+        sock.on('close', () => clearInterval(timer));
+      });
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const client = new CameraHttpClient({ protocol: 'http', host: '127.0.0.1', port, auth: 'none' });
+    const s = new StreamSession({ source: new HttpStreamSource(client, '/feed.mjpg'), backoff: FAST_BACKOFF });
+    const frames: Frame[] = [];
+    s.on('frame', (f) => frames.push(f));
+    s.start();
+    try {
+      await waitFor(() => frames.length >= 3, 5000, 'three frames');
+      assert.ok(frames.every((f) => f.data.equals(jpeg)));
+      assert.equal(frames[0]!.width, 1);
+    } finally {
+      await s.stop();
+      await client.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});

@@ -117,8 +117,15 @@ function firstHeader(h: Record<string, string | string[]>, name: string): string
   return (Array.isArray(v) ? v[0] : v) ?? '';
 }
 
+/**
+ * What may carry an MJPEG stream. Besides multipart/*, some servers leave the
+ * stream unlabelled or generic (ffmpeg's `-listen 1` server sends
+ * application/octet-stream); the parser then tells multipart from raw JPEG by
+ * the first bytes. Text and HTML answers stay errors: they are what cameras
+ * send for bad parameters or login pages.
+ */
 function isMultipart(ct: string): boolean {
-  return /^\s*multipart\//i.test(ct);
+  return /^\s*(multipart\/|application\/octet-stream|video\/(x-)?(motion-jpeg|mjpeg|mjpg)\b)/i.test(ct) || ct.trim() === '';
 }
 
 function isJpeg(ct: string): boolean {
