@@ -17,10 +17,10 @@
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { freePort, request, isWholeJpeg, countParts } = require('./lib/http-check');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.resolve(ROOT, process.env.OUT_DIR || 'dist');
@@ -39,7 +39,6 @@ const CREDENTIAL_SECRET = 'axis-mjpeg-demo-credential-secret';
 /** Node-RED needs a few seconds to load; a slow CI machine more. */
 const ADMIN_READY_TIMEOUT_MS = 60_000;
 const POLL_INTERVAL_MS = 250;
-const HTTP_TIMEOUT_MS = 10_000;
 const FLOWS_START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 /** --check: frames the live view must deliver, and how long it may take. */
@@ -118,104 +117,6 @@ function portFree(port) {
     const srv = net.createServer();
     srv.once('error', () => resolve(false));
     srv.listen(port, HOST, () => srv.close(() => resolve(true)));
-  });
-}
-
-/** A port the OS says is free (a short race remains until Node-RED binds it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** One HTTP request with a timeout; resolves with status, headers and the whole body. */
-function request(url, { method = 'GET', headers = {}, body, timeoutMs = HTTP_TIMEOUT_MS } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${url}`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function boundaryOf(contentType) {
-  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType || '');
-  if (!m) return null;
-  return (m[1] || m[2]).replace(/^--/, '');
-}
-
-const isWholeJpeg = (b) => b.length > 4 && b[0] === 0xff && b[1] === 0xd8 && b[b.length - 2] === 0xff && b[b.length - 1] === 0xd9;
-
-/**
- * Reads a multipart/x-mixed-replace stream until `want` whole JPEG parts have
- * arrived. Deliberately independent of src/parser: it checks the relay from
- * the outside, as a browser would see it.
- */
-function receiveFrames(url, want, timeoutMs) {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    let timer = null;
-    const finish = (err, value) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.destroy();
-      if (err) reject(err);
-      else resolve(value);
-    };
-    const req = http.get(url, { agent: false }, (res) => {
-      const type = res.headers['content-type'] || '';
-      const boundary = boundaryOf(type);
-      if (res.statusCode !== 200 || !/^multipart\/x-mixed-replace/i.test(type) || !boundary) {
-        res.resume();
-        return finish(new Error(`${url}: HTTP ${res.statusCode}, Content-Type ${JSON.stringify(type)}`));
-      }
-      const delim = Buffer.from(`--${boundary}`);
-      let buf = Buffer.alloc(0);
-      let frames = 0;
-      let bad = 0;
-      let bytes = 0;
-      let firstMs = null;
-      res.on('data', (chunk) => {
-        bytes += chunk.length;
-        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-        // A part is complete once the next delimiter is in the buffer.
-        for (;;) {
-          const start = buf.indexOf(delim);
-          if (start < 0) break;
-          const next = buf.indexOf(delim, start + delim.length);
-          if (next < 0) {
-            buf = buf.subarray(start);
-            break;
-          }
-          const part = buf.subarray(start + delim.length, next);
-          const headEnd = part.indexOf('\r\n\r\n');
-          let body = headEnd < 0 ? Buffer.alloc(0) : part.subarray(headEnd + 4);
-          if (body.length >= 2 && body[body.length - 2] === 0x0d && body[body.length - 1] === 0x0a) body = body.subarray(0, -2);
-          if (isWholeJpeg(body)) {
-            frames++;
-            if (firstMs === null) firstMs = Date.now() - t0;
-          } else bad++;
-          buf = buf.subarray(next);
-          if (frames >= want) return finish(null, { frames, bad, bytes, firstMs, totalMs: Date.now() - t0 });
-        }
-      });
-      res.on('end', () => finish(new Error(`${url}: stream ended after ${frames} frames`)));
-      res.on('error', (e) => finish(e));
-    });
-    req.on('error', (e) => finish(e));
-    timer = setTimeout(() => finish(new Error(`${url}: ${want} frames not received within ${timeoutMs} ms`)), timeoutMs);
   });
 }
 
@@ -498,7 +399,7 @@ async function runChecks(base, userDir, sim) {
     }
   };
   const frames = (url, want) => async () => {
-    const r = await receiveFrames(url, want, CHECK_STREAM_TIMEOUT_MS);
+    const r = await countParts(url, want, CHECK_STREAM_TIMEOUT_MS);
     return `${r.frames} frames, ${r.bytes} bytes, first after ${r.firstMs} ms, ${r.bad} broken parts`;
   };
   const page = (url, type, test) => async () => {
