@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { labelledJpegs } from './support/jpeg-samples';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
@@ -7,38 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MjpegFilePlayer, MjpegFilePlayerOptions, PlayerFrame } from '../src/recording/player';
 import { MjpegFileWriter } from '../src/recording/writer';
 import { CameraError } from '../src/errors';
-import jpeg from 'jpeg-js';
 
-let baseJpeg: Buffer | null = null;
 
-/**
- * Small, distinct, structurally valid JPEGs: one real image (jpeg-js) with a
- * COM segment naming the frame after SOI. Encoding each frame with jpeg-js
- * would take ~50 ms a frame.
- */
-function makeJpegs(n: number): Buffer[] {
-  if (!baseJpeg) {
-    const w = 32;
-    const h = 24;
-    const data = Buffer.alloc(w * h * 4);
-    for (let p = 0; p < w * h; p++) {
-      data[p * 4] = (p * 7) & 0xff;
-      data[p * 4 + 1] = (p >> 2) & 0xff;
-      data[p * 4 + 2] = 0x80;
-      data[p * 4 + 3] = 0xff;
-    }
-    baseJpeg = jpeg.encode({ data, width: w, height: h }, 80).data;
-  }
-  const out: Buffer[] = [];
-  for (let i = 0; i < n; i++) {
-    const text = Buffer.from(`frame ${i} `.padEnd(8 + (i % 5) * 3, '.'));
-    const com = Buffer.alloc(4);
-    com.writeUInt16BE(0xfffe, 0);
-    com.writeUInt16BE(text.length + 2, 2);
-    out.push(Buffer.concat([baseJpeg.subarray(0, 2), com, text, baseJpeg.subarray(2)]));
-  }
-  return out;
-}
 
 async function record(file: string, frames: Buffer[], t0: number, stepMs: number | ((i: number) => number)): Promise<void> {
   const w = new MjpegFileWriter({ path: file });
@@ -100,7 +71,7 @@ describe('recording: MjpegFilePlayer', function () {
   let dir: string;
   const players: MjpegFilePlayer[] = [];
   const track = (r: Run) => (players.push(r.player), r);
-  const jpegs = makeJpegs(10);
+  const jpegs = labelledJpegs(10);
 
   beforeEach(async () => {
     dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'mjpg-play-'));
@@ -180,7 +151,7 @@ describe('recording: MjpegFilePlayer', function () {
   it('stop() mid-file releases the file handle and emits nothing more', async function () {
     if (!fs.existsSync('/proc/self/fd')) this.skip();
     const file = path.join(dir, 'long.mjpg');
-    await record(file, makeJpegs(50), 1_700_000_000_000, 1000); // 50 s recorded
+    await record(file, labelledJpegs(50), 1_700_000_000_000, 1000); // 50 s recorded
     const r = track(play({ path: file, fps: 20 }));
     await waitFor(() => r.frames.length >= 2);
     assert.equal(fdsOn(file), 1, 'file open while playing');
@@ -195,7 +166,7 @@ describe('recording: MjpegFilePlayer', function () {
   it('streams a large file: reads only a little ahead of playback', async () => {
     const file = path.join(dir, 'big.mjpg');
     // ~8 MB of 32 KB frames.
-    const big = makeJpegs(1).map((j) => {
+    const big = labelledJpegs(1).map((j) => {
       const pad = Buffer.alloc(32 * 1024 - j.length - 4, 0x41);
       const com = Buffer.from([0xff, 0xfe, (pad.length + 2) >> 8, (pad.length + 2) & 0xff]);
       return Buffer.concat([j.subarray(0, 2), com, pad, j.subarray(2)]);

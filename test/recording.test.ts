@@ -1,45 +1,16 @@
 import assert from 'node:assert/strict';
+import { labelledJpegs } from './support/jpeg-samples';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import jpeg from 'jpeg-js';
 import { MjpegFileWriter, MjpegWriterOptions, RecordingFileInfo, partHeader } from '../src/recording/writer';
 import { MjpegFilePlayer, PlayerFrame } from '../src/recording/player';
 import { fileStamp, joinTarget, parseTarget } from '../src/recording/naming';
 import { CameraError } from '../src/errors';
 
-let baseJpeg: Buffer | null = null;
 
-/**
- * Small, distinct, structurally valid JPEGs: one real image (jpeg-js) with a
- * COM segment naming the frame after SOI. Encoding each frame with jpeg-js
- * would take ~50 ms a frame.
- */
-function makeJpegs(n: number): Buffer[] {
-  if (!baseJpeg) {
-    const w = 32;
-    const h = 24;
-    const data = Buffer.alloc(w * h * 4);
-    for (let p = 0; p < w * h; p++) {
-      data[p * 4] = (p * 7) & 0xff;
-      data[p * 4 + 1] = (p >> 2) & 0xff;
-      data[p * 4 + 2] = 0x80;
-      data[p * 4 + 3] = 0xff;
-    }
-    baseJpeg = jpeg.encode({ data, width: w, height: h }, 80).data;
-  }
-  const out: Buffer[] = [];
-  for (let i = 0; i < n; i++) {
-    const text = Buffer.from(`frame ${i} `.padEnd(8 + (i % 5) * 3, '.'));
-    const com = Buffer.alloc(4);
-    com.writeUInt16BE(0xfffe, 0);
-    com.writeUInt16BE(text.length + 2, 2);
-    out.push(Buffer.concat([baseJpeg.subarray(0, 2), com, text, baseJpeg.subarray(2)]));
-  }
-  return out;
-}
 
 async function playAll(file: string, fps = 1000): Promise<PlayerFrame[]> {
   const frames: PlayerFrame[] = [];
@@ -79,7 +50,7 @@ describe('recording: MjpegFileWriter', function () {
   let dir: string;
   const writers: MjpegFileWriter[] = [];
   const track = (h: Harness) => (writers.push(h.writer), h);
-  const frames = makeJpegs(12);
+  const frames = labelledJpegs(12);
 
   beforeEach(async () => {
     dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'mjpg-rec-'));
@@ -133,7 +104,7 @@ describe('recording: MjpegFileWriter', function () {
   });
 
   it('rotates by size: several timestamped files that together hold every frame, in order', async () => {
-    const many = makeJpegs(40);
+    const many = labelledJpegs(40);
     const partSize = many[0]!.length + partHeader(many[0]!.length, Date.now(), 1).length + 2;
     const rotateBytes = partSize * 3 + 10; // about 3 frames per file
     const h = track(makeWriter({ path: path.join(dir, 'rot.mjpg'), rotateBytes }));
@@ -242,7 +213,7 @@ describe('recording: MjpegFileWriter', function () {
   });
 
   it('drops (and counts) frames instead of queueing without bound when the disk is behind', async () => {
-    const many = makeJpegs(200);
+    const many = labelledJpegs(200);
     const h = track(makeWriter({ path: path.join(dir, 'bp.mjpg'), maxBufferedBytes: many[0]!.length * 4 }));
     const accepted: number[] = [];
     many.forEach((f, i) => {

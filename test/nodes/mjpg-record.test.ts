@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
+import { labelledJpegs } from '../support/jpeg-samples';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import jpeg from 'jpeg-js';
 import { MjpegFilePlayer, PlayerFrame } from '../../src/recording/player';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -14,18 +14,6 @@ const recordNode = require('../../nodes/mjpg-record');
 
 type Msg = Record<string, any>;
 
-/** Distinct valid JPEGs: one jpeg-js image with a COM segment naming the frame. */
-function makeJpegs(n: number): Buffer[] {
-  const w = 16;
-  const h = 16;
-  const data = Buffer.alloc(w * h * 4, 0x90);
-  const base = jpeg.encode({ data, width: w, height: h }, 80).data;
-  return Array.from({ length: n }, (_, i) => {
-    const text = Buffer.from(`frame ${i}`);
-    const com = Buffer.from([0xff, 0xfe, 0, text.length + 2]);
-    return Buffer.concat([base.subarray(0, 2), com, text, base.subarray(2)]);
-  });
-}
 
 function frameMsg(data: Buffer, seq: number, time: number): Msg {
   return {
@@ -75,7 +63,7 @@ function flow(cfg: Record<string, unknown>) {
 describe('mjpg-record node', function () {
   this.timeout(15_000);
   let dir: string;
-  const jpegs = makeJpegs(20);
+  const jpegs = labelledJpegs(20);
 
   beforeEach(async () => {
     dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'mjpg-node-'));

@@ -170,3 +170,34 @@ export function chunked(buf: Buffer, size: number): Buffer[] {
   for (let i = 0; i < buf.length; i += size) out.push(buf.subarray(i, Math.min(buf.length, i + size)));
   return out;
 }
+
+let labelBase: Buffer | null = null;
+
+/**
+ * Small, distinct, structurally valid JPEGs: one real 32x24 image with a COM
+ * segment naming the frame after SOI (sizes vary a little), so tests can tell
+ * frames apart byte for byte without encoding each one (~50 ms a frame).
+ */
+export function labelledJpegs(n: number): Buffer[] {
+  if (!labelBase) {
+    const w = 32;
+    const h = 24;
+    const data = Buffer.alloc(w * h * 4);
+    for (let p = 0; p < w * h; p++) {
+      data[p * 4] = (p * 7) & 0xff;
+      data[p * 4 + 1] = (p >> 2) & 0xff;
+      data[p * 4 + 2] = 0x80;
+      data[p * 4 + 3] = 0xff;
+    }
+    labelBase = jpeg.encode({ data, width: w, height: h }, 80).data;
+  }
+  const out: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const text = Buffer.from(`frame ${i} `.padEnd(8 + (i % 5) * 3, '.'));
+    const com = Buffer.alloc(4);
+    com.writeUInt16BE(0xfffe, 0);
+    com.writeUInt16BE(text.length + 2, 2);
+    out.push(Buffer.concat([labelBase.subarray(0, 2), com, text, labelBase.subarray(2)]));
+  }
+  return out;
+}
