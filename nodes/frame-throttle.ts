@@ -6,7 +6,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { FrameThrottle, ThrottleMode, validateThrottleOptions } from '../src/throttle';
 import { CameraError, ErrorCodes } from '../src/errors';
-import { isFrameMsg } from './lib/types';
+import { frameMsgProblem, isFrameMsg } from './lib/types';
 
 interface FrameThrottleDef extends NodeDef {
   mode: ThrottleMode;
@@ -69,11 +69,6 @@ export = function (RED: NodeAPI): void {
       return msg.ready === true || (typeof msg.topic === 'string' && msg.topic === readyTopic);
     }
 
-    function problemOf(msg: InMsg): string {
-      if (msg.payload === undefined) return 'noPayload';
-      if (!Buffer.isBuffer(msg.payload)) return 'notBuffer';
-      return 'notJpeg';
-    }
 
     node.on('input', (msg: InMsg, _send: unknown, done: (err?: Error) => void) => {
       if (isFrameMsg(msg)) {
@@ -81,7 +76,7 @@ export = function (RED: NodeAPI): void {
       } else if (isReadyMsg(msg)) {
         throttle.ready();
       } else {
-        const problem = problemOf(msg);
+        const problem = frameMsgProblem(msg);
         if (!reported.has(problem)) {
           reported.add(problem);
           const err = new CameraError(ErrorCodes.NOT_JPEG, RED._(`frame-throttle.errors.${problem}`, { topic: readyTopic }), {

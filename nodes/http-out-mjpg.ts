@@ -11,7 +11,7 @@ import { MjpegBroadcaster, DEFAULT_MAX_VIEWERS, DEFAULT_STUCK_TIMEOUT_MS, MAX_FP
 import { validateRelayPath, snapshotPath } from '../src/relay/path';
 import { corsHeaders, CorsSetting } from '../src/relay/cors';
 import { CameraError, ErrorCodes } from '../src/errors';
-import { isFrameMsg } from './lib/types';
+import { frameMsgProblem, isFrameMsg } from './lib/types';
 
 interface HttpOutMjpgDef extends NodeDef {
   url: string;
@@ -131,11 +131,6 @@ export = function (RED: NodeAPI): void {
 
     /** Problems already reported since the last good frame: a wrong wire would otherwise log one error per msg. */
     const reported = new Set<string>();
-    function problemOf(msg: InMsg): string {
-      if (msg.payload === undefined) return 'noPayload';
-      if (!Buffer.isBuffer(msg.payload)) return 'notBuffer';
-      return 'notJpeg';
-    }
 
     node.on('input', (msg: InMsg, _send: unknown, done: (err?: Error) => void) => {
       if (isFrameMsg(msg)) {
@@ -145,7 +140,7 @@ export = function (RED: NodeAPI): void {
         done();
         return;
       }
-      const problem = problemOf(msg);
+      const problem = frameMsgProblem(msg);
       if (reported.has(problem)) {
         done();
         return;

@@ -9,7 +9,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { MjpegFileWriter, RecordingFileInfo } from '../src/recording/writer';
 import { joinTarget } from '../src/recording/naming';
 import { CameraError, ErrorCodes } from '../src/errors';
-import { isFrameMsg } from './lib/types';
+import { frameMsgProblem, isFrameMsg } from './lib/types';
 
 interface MjpgRecordDef extends NodeDef {
   folder: string;
@@ -164,7 +164,7 @@ export = function (RED: NodeAPI): void {
           writer.write(msg.payload, time);
         }
       } else if (!handled) {
-        const problem = msg.payload === undefined ? 'noPayload' : Buffer.isBuffer(msg.payload) ? 'notJpeg' : 'notBuffer';
+        const problem = frameMsgProblem(msg);
         if (!reported.has(problem)) {
           reported.add(problem);
           node.error(new CameraError(ErrorCodes.NOT_JPEG, t(`errors.${problem}`), { hint: t('errors.inputHint') }), msg);

@@ -8,7 +8,7 @@ import { CameraError, ErrorCodes } from '../src/errors';
 import { parseMask } from '../src/motion/mask';
 import { MotionProcessor, MotionProcessorOptions } from '../src/motion/processor';
 import type { MotionStep } from '../src/motion/detector';
-import { FrameMeta, isFrameMsg } from './lib/types';
+import { FrameMeta, frameMsgProblem, isFrameMsg } from './lib/types';
 
 interface MotionDetectDef extends NodeDef {
   topic: string;
@@ -122,7 +122,7 @@ export = function (RED: NodeAPI): void {
 
     node.on('input', (msg: InMsg, send: (msgs: (NodeMessage | null)[]) => void, done: (err?: Error) => void) => {
       if (!isFrameMsg(msg)) {
-        const problem = msg.payload === undefined ? 'noPayload' : Buffer.isBuffer(msg.payload) ? 'notJpeg' : 'notBuffer';
+        const problem = frameMsgProblem(msg);
         done(new CameraError(ErrorCodes.NOT_JPEG, RED._(`motion-detect.errors.${problem}`), { hint: RED._('motion-detect.errors.hint') }));
         return;
       }

@@ -38,6 +38,14 @@ export function isFrameMsg(msg: unknown): msg is FrameMsg {
   return !!m && Buffer.isBuffer(m.payload) && m.payload.length >= 4 && m.payload[0] === 0xff && m.payload[1] === 0xd8;
 }
 
+/** Why a msg is not a frame msg: the key of the localized error each node reports once. */
+export type FrameMsgProblem = 'noPayload' | 'notBuffer' | 'notJpeg';
+
+export function frameMsgProblem(msg: { payload?: unknown }): FrameMsgProblem {
+  if (msg.payload === undefined) return 'noPayload';
+  return Buffer.isBuffer(msg.payload) ? 'notJpeg' : 'notBuffer';
+}
+
 export function frameMeta(frame: Frame, camera: string, fps: number): FrameMeta {
   return {
     seq: frame.seq,
