@@ -11,8 +11,16 @@ import type { NodeAPI, Node, NodeDef, NodeMessageInFlow } from 'node-red';
 import { CameraError, ErrorCodes, isCameraError, type ErrorCode } from '../src/errors';
 import { jpegSize } from '../src/jpeg/jpeg-info';
 import { snapshotFilename } from '../src/snapshot-name';
+import { SharedRequests } from '../src/shared-requests';
+import { toCameraError } from '../src/session';
 import { buildRequestTarget, validateStreamSettings, type StreamSettings } from '../src/vapix-url';
 import type { AxisCameraApi, FrameMeta, SnapshotResult } from './lib/types';
+
+/**
+ * Module-wide, so two snapshot nodes on the same camera and settings share
+ * one camera request too.
+ */
+const flights = new SharedRequests<SnapshotResult>(() => new CameraError(ErrorCodes.ABORTED, 'Snapshot request cancelled'));
 
 const DEFAULT_MAX_AGE_MS = 2000;
 /** An hour: older "live" frames are not live; a bigger value is a typo. */
@@ -82,80 +90,11 @@ function msgOverrides(msg: Record<string, unknown>): StreamSettings {
   }
 }
 
-function toCameraError(err: unknown): CameraError {
-  if (isCameraError(err)) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new CameraError(ErrorCodes.UNKNOWN, message);
-}
 
 function isJpegStart(b: Buffer): boolean {
   return b.length >= 4 && b[0] === 0xff && b[1] === 0xd8;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Shared in-flight requests                                                */
-/* ------------------------------------------------------------------------ */
-
-interface Flight {
-  promise: Promise<SnapshotResult>;
-  controller: AbortController;
-  waiters: number;
-  settled: boolean;
-}
-
-/**
- * Module-wide, so two snapshot nodes on the same camera share too. Each
- * waiter brings its own signal (its node's timeout and close); the camera
- * request itself is aborted only when the last waiter has gone.
- */
-const flights = new Map<string, Flight>();
-
-function joinFlight(key: string, start: (signal: AbortSignal) => Promise<SnapshotResult>, signal: AbortSignal): Promise<SnapshotResult> {
-  let flight = flights.get(key);
-  if (!flight) {
-    const controller = new AbortController();
-    const created: Flight = { controller, waiters: 0, settled: false, promise: Promise.resolve().then(() => start(controller.signal)) };
-    const finish = (): void => {
-      created.settled = true;
-      if (flights.get(key) === created) flights.delete(key);
-    };
-    // Also keeps a rejection nobody waits for any more from becoming unhandled.
-    created.promise.then(finish, finish);
-    flights.set(key, created);
-    flight = created;
-  }
-  const f = flight;
-  f.waiters++;
-  return new Promise<SnapshotResult>((resolve, reject) => {
-    let left = false;
-    const leave = (): void => {
-      if (left) return;
-      left = true;
-      signal.removeEventListener('abort', onAbort);
-      f.waiters--;
-      if (f.waiters === 0 && !f.settled) {
-        if (flights.get(key) === f) flights.delete(key);
-        f.controller.abort(new CameraError(ErrorCodes.ABORTED, 'Snapshot request cancelled'));
-      }
-    };
-    const onAbort = (): void => {
-      leave();
-      reject(signal.reason);
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    f.promise.then(
-      (v) => {
-        leave();
-        resolve(v);
-      },
-      (e) => {
-        leave();
-        reject(e);
-      },
-    );
-  });
-}
 
 /* ------------------------------------------------------------------------ */
 
@@ -267,7 +206,7 @@ export = function (RED: NodeAPI) {
         );
       }, timeoutMs);
       try {
-        const result = await joinFlight(key, (signal) => camera.snapshot(overrides, signal), controller.signal);
+        const result = await flights.join(key, (signal) => camera.snapshot(overrides, signal), controller.signal);
         if (!Buffer.isBuffer(result.data) || !isJpegStart(result.data)) {
           throw new CameraError(ErrorCodes.NOT_JPEG, RED._('snapshot.errors.not-jpeg', { camera: camera.displayName }));
         }

@@ -13,6 +13,7 @@ export * from './snapshot';
 export * from './device-info';
 export * from './throttle';
 export * from './snapshot-name';
+export * from './shared-requests';
 export { CameraHttpClient, redactUrl } from './http';
 export type { CameraEndpoint, CameraResponse } from './http';
 export { MjpegParser, parseBoundary, jpegSize } from './parser';
