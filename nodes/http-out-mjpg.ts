@@ -1,8 +1,8 @@
 /**
  * http-out-mjpg: serves the frames it receives as a live MJPEG stream on a
- * path of Node-RED's HTTP server (RED.httpNode, so httpNodeAuth applies, and
- * httpNodeMiddleware and httpNodeCors are honoured as the core http-in node
- * does). The streaming logic is in src/relay; this file mounts the routes,
+ * path of Node-RED's HTTP server (RED.httpNode: httpNodeAuth applies where
+ * Node-RED's own launcher sets it up, and httpNodeMiddleware and httpNodeCors
+ * are honoured here as the core http-in node does). The streaming logic is in src/relay; this file mounts the routes,
  * maps msgs and shows status.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
