@@ -17,6 +17,7 @@ import {
 } from '../src/events';
 import { cameraDispatcher } from './lib/camera-client';
 import type { AxisCameraApi } from './lib/types';
+import { failureReporter, reasonText } from './lib/report';
 
 interface AxisEventDef extends NodeDef {
   camera: string;
@@ -33,30 +34,20 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const camera = def.camera ? (RED.nodes.getNode(def.camera) as unknown as AxisCameraApi | null) : null;
     let stream: EventStream | null = null;
-    let lastReported = '';
 
     function t(key: string, vars?: Record<string, unknown>): string {
       return RED._(`axis-event.${key}`, vars as never);
     }
 
-    /** Reports a failure to Catch nodes once per distinct failure, not once per retry. */
+    const failures = failureReporter(node, 'error');
     function report(err: CameraError): void {
-      const id = `${err.code}:${err.message}`;
-      if (id === lastReported) return;
-      lastReported = id;
-      const payload: Record<string, unknown> = { code: err.code, message: err.message, hint: err.hint };
-      if (err instanceof EventConfigError) payload.vapixCode = err.vapixCode;
-      node.error(`${err.message}. ${err.hint}`, { topic: 'error', payload } as never);
+      failures.report(err, undefined, err instanceof EventConfigError ? { vapixCode: err.vapixCode } : undefined);
     }
 
     function failedText(err: CameraError | undefined): string {
       if (err instanceof EventConfigError) return t('status.configError', { code: String(err.vapixCode) });
       if (err?.code === ErrorCodes.NOT_FOUND) return t('status.unsupported');
-      return t('status.error', { reason: reason(err) });
-    }
-
-    function reason(err: CameraError | undefined): string {
-      return err ? err.code.replace(/^ERR_/, '').toLowerCase().replace(/_/g, ' ') : '';
+      return t('status.error', { reason: reasonText(err) });
     }
 
     function onState(s: EventStateChange): void {
@@ -65,7 +56,7 @@ export = function (RED: NodeAPI): void {
           node.status({ fill: 'yellow', shape: 'ring', text: t('status.connecting') });
           return;
         case 'connected':
-          lastReported = '';
+          failures.reset();
           node.status({ fill: 'green', shape: 'dot', text: t('status.connected') });
           return;
         case 'backoff':
@@ -73,7 +64,7 @@ export = function (RED: NodeAPI): void {
           node.status({
             fill: 'red',
             shape: 'ring',
-            text: t('status.reconnecting', { secs: Math.max(1, Math.round((s.retryInMs ?? 0) / 1000)), reason: reason(s.error) }),
+            text: t('status.reconnecting', { secs: Math.max(1, Math.round((s.retryInMs ?? 0) / 1000)), reason: reasonText(s.error) }),
           });
           return;
         case 'failed':

@@ -11,6 +11,7 @@ import { StreamSettings, validateStreamSettings } from '../src/vapix-url';
 import { jpegSize } from '../src/jpeg/jpeg-info';
 import { MjpegFilePlayer } from '../src/recording/player';
 import { AxisCameraApi, CameraSubscription, frameMeta } from './lib/types';
+import { failureReporter, reasonText } from './lib/report';
 
 interface MjpgInDef extends NodeDef {
   source: 'camera' | 'file';
@@ -64,7 +65,6 @@ export = function (RED: NodeAPI): void {
     let sub: CameraSubscription | null = null;
     let player: MjpegFilePlayer | null = null;
     let overrides: StreamSettings = {};
-    let lastReported = '';
     let lastState: StateChange | null = null;
     let statusTimer: NodeJS.Timeout | null = null;
     let closed = false;
@@ -75,14 +75,8 @@ export = function (RED: NodeAPI): void {
       return RED._(`mjpg-in.${key}`, vars as never);
     }
 
-    /** Reports a failure to Catch nodes once per distinct failure, not once per retry. */
-    function report(err: CameraError, msg?: Record<string, unknown>): void {
-      const id = `${err.code}:${err.message}`;
-      if (id === lastReported) return;
-      lastReported = id;
-      const out = msg ?? { topic, payload: { code: err.code, message: err.message, hint: err.hint, body: err.body } };
-      node.error(`${err.message}. ${err.hint}`, out);
-    }
+    const failures = failureReporter(node, topic);
+    const report = failures.report;
 
     function showStatus(): void {
       if (closed) return;
@@ -95,8 +89,7 @@ export = function (RED: NodeAPI): void {
         node.status({ fill: 'green', shape: 'dot', text: t('status.live', { fps: fpsMeter.rate().toFixed(1) }) });
       } else {
         const secs = Math.max(1, Math.round((s.retryInMs ?? 0) / 1000));
-        const reason = s.error ? s.error.code.replace(/^ERR_/, '').toLowerCase().replace(/_/g, ' ') : '';
-        node.status({ fill: 'red', shape: 'ring', text: t('status.retry', { secs, reason }) });
+        node.status({ fill: 'red', shape: 'ring', text: t('status.retry', { secs, reason: reasonText(s.error) }) });
       }
     }
 
@@ -116,7 +109,7 @@ export = function (RED: NodeAPI): void {
 
     function onState(change: StateChange): void {
       lastState = change;
-      if (change.state === 'streaming') lastReported = '';
+      if (change.state === 'streaming') failures.reset();
       if (change.state === 'backoff' && change.error) report(change.error);
       if (change.state === 'stopped' && change.error && change.error.code !== ErrorCodes.STREAM_ENDED) report(change.error);
       showStatus();
@@ -200,7 +193,7 @@ export = function (RED: NodeAPI): void {
 
     function start(): void {
       if (sub || player || closed) return;
-      lastReported = '';
+      failures.reset();
       if (def.source === 'file') startFile();
       else startCamera();
     }
