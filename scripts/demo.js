@@ -53,6 +53,16 @@ const DEMO_MOTION_PERIOD_MS = 30_000;
 const SNAPSHOT_DIR = 'camera-snapshots';
 /** Where example 07 saves the JPEG that started a motion (the simulator's moving square). */
 const MOTION_DIR = 'camera-motion';
+/** Where example 08 records a clip per motion (mjpg-record: relative to the user dir). */
+const CLIP_DIR = 'motion-clips';
+/**
+ * The simulated picture never stops moving, so motion never stops and a clip
+ * would never end: the demo cuts clips after 15 s (the example: 5 min) ...
+ */
+const DEMO_CLIP_MINUTES = 0.25;
+/** ... and keeps only the newest clips, so a demo left running does not fill the disk. */
+const DEMO_CLIPS_KEPT = 10;
+const CLIP_PRUNE_INTERVAL_MS = 30_000;
 /** --check: motion is switched on and off this often until the alert flow has saved a snapshot. */
 const CHECK_MOTION_TOGGLE_MS = 500;
 /** Where example 04 records (mjpg-record: relative to the user dir). */
@@ -283,6 +293,9 @@ function demoFlows(examples, sim, userDir) {
       } else if (n.type === 'frame-throttle' && n.mode === 'fps' && Number(n.fps) < DEMO_TIMELAPSE_FPS) {
         n.fps = DEMO_TIMELAPSE_FPS;
         n.name = '1 frame / 5 s (demo)';
+      } else if (n.type === 'mjpg-record' && String(n.filename).startsWith(`${CLIP_DIR}/`)) {
+        n.rotateMinutes = DEMO_CLIP_MINUTES;
+        n.name = `motion clips (${DEMO_CLIP_MINUTES * 60} s max, demo)`;
       }
       nodes.push(n);
     }
@@ -315,6 +328,37 @@ async function deploy(base, flows) {
     body: JSON.stringify(flows),
   });
   if (r.status !== 204 && r.status !== 200) throw new Error(`deploy failed: HTTP ${r.status} ${r.body.toString('utf8').slice(0, 300)}`);
+}
+
+/** Example 08's clips, oldest first (the names carry the local start time). */
+function clipFiles(userDir) {
+  const dir = path.join(userDir, CLIP_DIR);
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.mjpg')).sort().map((f) => path.join(dir, f)) : [];
+}
+
+function pruneClips(userDir) {
+  const files = clipFiles(userDir);
+  for (const f of files.slice(0, Math.max(0, files.length - DEMO_CLIPS_KEPT))) fs.rmSync(f, { force: true });
+}
+
+/** The JPEGs of an mjpg-record file, read by each part's Content-Length; throws on a malformed part. */
+function recordedParts(file) {
+  const buf = fs.readFileSync(file);
+  const parts = [];
+  let at = 0;
+  while (at < buf.length) {
+    const end = buf.indexOf('\r\n\r\n', at);
+    const head = end < 0 ? '' : buf.subarray(at, end).toString('latin1');
+    const len = /Content-Length: (\d+)/i.exec(head);
+    if (!head.startsWith('--') || !len) throw new Error(`${path.basename(file)}: no part header at byte ${at}`);
+    const jpeg = buf.subarray(end + 4, end + 4 + Number(len[1]));
+    if (!isWholeJpeg(jpeg)) throw new Error(`${path.basename(file)}: part ${parts.length + 1} is not a whole JPEG`);
+    const ts = /X-Timestamp: (\d+)/i.exec(head);
+    parts.push({ bytes: jpeg.length, time: ts ? Number(ts[1]) : null });
+    at = end + 4 + jpeg.length;
+    while (buf[at] === 0x0d || buf[at] === 0x0a) at++;
+  }
+  return parts;
 }
 
 // ------------------------------------------------------------------ Node-RED
@@ -457,6 +501,22 @@ async function runChecks(base, userDir, sim) {
       await sleep(POLL_INTERVAL_MS);
     }
   });
+  await check(`motion-detect -> mjpg-record: a completed clip in ${CLIP_DIR}/`, async () => {
+    // A clip is complete once the next one has started (the demo cuts clips after DEMO_CLIP_MINUTES).
+    const timeoutMs = DEMO_CLIP_MINUTES * 60_000 + CHECK_STREAM_TIMEOUT_MS;
+    const end = Date.now() + timeoutMs;
+    while (clipFiles(userDir).length < 2) {
+      if (Date.now() > end) throw new Error(`${clipFiles(userDir).length} clip files after ${timeoutMs} ms`);
+      await sleep(POLL_INTERVAL_MS);
+    }
+    const file = clipFiles(userDir)[0];
+    const parts = recordedParts(file);
+    if (parts.length < CHECK_FRAMES) throw new Error(`${path.basename(file)}: only ${parts.length} frames`);
+    const first = parts[0].time;
+    const last = parts[parts.length - 1].time;
+    const span = first !== null && last !== null ? `, ${((last - first) / 1000).toFixed(1)} s` : '';
+    return `${path.basename(file)}: ${parts.length} whole JPEGs${span}`;
+  });
   await check(`time-lapse recording ${TIMELAPSE_FILE}`, async () => {
     const file = path.join(userDir, TIMELAPSE_FILE);
     const end = Date.now() + CHECK_STREAM_TIMEOUT_MS;
@@ -566,6 +626,7 @@ async function main() {
     }
 
     sim.events.startMotion(DEMO_MOTION_PERIOD_MS);
+    setInterval(() => pruneClips(userDir), CLIP_PRUNE_INTERVAL_MS).unref();
     console.log(`
   Demo running: Node-RED + simulated Axis camera + example flows.
 
@@ -576,7 +637,8 @@ async function main() {
   Processed frames  ${base}${URLS.processed}
   File playback     ${base}${URLS.playback}
   Alert trigger     ${base}${URLS.alert}     (also the camera's motion every ${DEMO_MOTION_PERIOD_MS / 1000} s: snapshot -> e-mail/Telegram msgs, files in ${displayPath(path.join(userDir, SNAPSHOT_DIR))})
-  Node-RED editor   ${base}/
+  Motion clips      ${displayPath(path.join(userDir, CLIP_DIR))}/     (motion-detect -> one .mjpg per motion; the demo's picture always moves, so clips are cut every ${DEMO_CLIP_MINUTES * 60} s and the newest ${DEMO_CLIPS_KEPT} kept)
+  Node-RED editor   ${base}/   (debug sidebar: motion, snapshot and clip alerts)
   Camera simulator  http://${HOST}:${sim.port}/axis-cgi/mjpg/video.cgi (${SIM_USER} / ${SIM_PASSWORD})
 
   Ctrl-C stops everything.
