@@ -65,7 +65,13 @@ export function endpointFrom(
       if (o.servername) tls.servername = String(o.servername);
       if (o.rejectUnauthorized === false) tls.allowSelfSigned = true;
     }
-    if (def.ca && String(def.ca).includes('BEGIN CERTIFICATE')) tls.ca = String(def.ca);
+    const ca = String(def.ca ?? '').trim();
+    if (ca) {
+      // A pasted file name or a private key would otherwise be ignored silently and verification fail later.
+      if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(ca))
+        throw new CameraError(ErrorCodes.INVALID_SETTING, 'CA certificate must be PEM text from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----');
+      tls.ca = ca;
+    }
     if (def.allowSelfSigned) tls.allowSelfSigned = true;
     ep.tls = tls;
   }

@@ -69,6 +69,10 @@ describe('axis-camera config node', function () {
 
     const badHost = await testConnection({ host: 'http://root:x@cam', port });
     assert.equal(badHost.code, 'ERR_INVALID_SETTING');
+
+    const badCa = await testConnection({ host: '127.0.0.1', port, protocol: 'https', ca: '/etc/ssl/camera.pem' });
+    assert.equal(badCa.code, 'ERR_INVALID_SETTING');
+    assert.match(badCa.message, /PEM/);
   });
 
   it('a config error is reported at deploy, not thrown', async () => {
