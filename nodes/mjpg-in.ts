@@ -144,10 +144,15 @@ export = function (RED: NodeAPI): void {
         return;
       }
       const fps = Number(def.fileFps || 0);
+      if (!Number.isFinite(fps) || fps < 0 || fps > 1000) {
+        report(new CameraError(ErrorCodes.INVALID_SETTING, t('errors.badFileFps', { value: String(def.fileFps) })));
+        node.status({ fill: 'red', shape: 'ring', text: t('status.badSetting') });
+        return;
+      }
       let seq = 0;
       player = new MjpegFilePlayer({
         path,
-        fps: Number.isFinite(fps) && fps > 0 ? fps : 0,
+        fps,
         loop: !!def.loop,
         onFrame: (f) => {
           const size = jpegSize(f.data);
@@ -198,22 +203,32 @@ export = function (RED: NodeAPI): void {
       else startCamera();
     }
 
+    let settingError: CameraError | null = null;
     try {
       overrides = validateStreamSettings(overridesFrom(def as unknown as Record<string, unknown>, 'cameraNumber'));
     } catch (e) {
-      const err = e as CameraError;
-      node.status({ fill: 'red', shape: 'ring', text: t('status.badSetting') });
-      report(err);
-      overrides = {};
+      settingError = e as CameraError;
     }
     const baseOverrides = overrides;
-    if (def.startOnDeploy !== false) {
-      try {
-        start();
-      } catch (e) {
-        report(e instanceof CameraError ? e : new CameraError(ErrorCodes.UNKNOWN, String((e as Error)?.message ?? e)));
-      }
-    } else showStatus();
+    // Reported and started once the whole flow exists, so a Catch node created
+    // after this one still sees the failure. A node with an invalid setting
+    // does not start: streaming with other settings than asked would hide it.
+    const deployStart =
+      settingError || def.startOnDeploy !== false
+        ? setImmediate(() => {
+            if (settingError) {
+              node.status({ fill: 'red', shape: 'ring', text: t('status.badSetting') });
+              report(settingError);
+              return;
+            }
+            try {
+              start();
+            } catch (e) {
+              report(e instanceof CameraError ? e : new CameraError(ErrorCodes.UNKNOWN, String((e as Error)?.message ?? e)));
+            }
+          })
+        : null;
+    if (!deployStart) showStatus();
 
     node.on('input', (msg: NodeMessageInFlow, _send, done) => {
       const m = msg as unknown as Record<string, unknown>;
@@ -221,6 +236,10 @@ export = function (RED: NodeAPI): void {
       const settingsIn = (m.settings && typeof m.settings === 'object' ? m.settings : null) as Record<string, unknown> | null;
       if (!cmd && !settingsIn) {
         done(new Error(t('errors.badCommand')));
+        return;
+      }
+      if (settingError && !settingsIn && cmd !== 'stop') {
+        done(settingError);
         return;
       }
       let next = overrides;
@@ -245,6 +264,7 @@ export = function (RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      if (deployStart) clearImmediate(deployStart);
       stop()
         .catch(() => {})
         .then(() => {

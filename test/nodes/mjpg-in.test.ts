@@ -131,15 +131,21 @@ describe('mjpg-in node', function () {
     await waitFor(() => got.some((m) => m.frame.width === 320), 8000, '320x240 frames');
   });
 
-  it('rejects invalid settings with a clear error and no connection', async () => {
+  it('rejects invalid settings with a clear error to Catch and no connection', async () => {
     sim = await startSimulator({ auth: 'none' });
     await helper.load([cameraNode, mjpgInNode], [cam(sim.port), inNode('in', { resolution: '640*480' }), { id: 'out', type: 'helper' }, ...catchAll]);
+    const caught = collect('caught');
+    await waitFor(() => caught.length === 1, 3000, 'a caught error');
+    assert.equal(caught[0]!.payload.code, 'ERR_INVALID_SETTING');
+    assert.match(caught[0]!.error.message, /resolution must look like 640x480/);
     const n = helper.getNode('in');
-    await waitFor(() => n.error.getCalls().some((c: any) => c.thisValue === n), 3000, 'an error');
-    const msg = n.error.getCalls().find((c: any) => c.thisValue === n).args[0];
-    assert.match(msg, /resolution must look like 640x480/);
+    n.receive({ payload: 'start' });
+    await waitFor(() => caught.length === 2, 3000, 'start refused');
+    assert.match(caught[1]!.error.message, /resolution/);
     n.receive({ settings: { fps: -3 } });
-    await sleep(100);
+    await waitFor(() => caught.length === 3, 3000, 'bad msg.settings refused');
+    assert.match(caught[2]!.error.message, /fps/);
+    assert.equal(sim.stats.streamRequests, 0, 'never connected with other settings than asked');
   });
 
   it('recovers by itself after a camera reboot', async () => {
@@ -180,6 +186,13 @@ describe('mjpg-in node', function () {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('rejects an invalid playback fps instead of playing at some other pace', async () => {
+    await helper.load([mjpgInNode], [{ id: 'in', type: 'mjpg-in', source: 'file', file: '/tmp/x.mjpg', fileFps: 'fast', startOnDeploy: true, wires: [[]] }, ...catchAll]);
+    const caught = collect('caught');
+    await waitFor(() => caught.length === 1, 3000, 'a caught error');
+    assert.equal(caught[0]!.payload.code, 'ERR_INVALID_SETTING');
   });
 
   it('leaves no camera connection behind after 30 redeploys while streaming', async function () {
