@@ -95,7 +95,8 @@ export = function (RED: NodeAPI): void {
     } catch (e) {
       const err = e instanceof CameraError ? e : new CameraError(ErrorCodes.UNKNOWN, String((e as Error)?.message ?? e));
       node.status({ fill: 'red', shape: 'ring', text: t('status.notConfigured') });
-      report(err);
+      // Once the whole flow exists, so a Catch node created after this one sees it.
+      setImmediate(() => report(err));
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
