@@ -133,7 +133,14 @@ describe('axis-event node', function () {
       { id: 'cam', type: 'axis-camera', host: '127.0.0.1', port: 1 },
       { id: 'ev', type: 'axis-event', camera: '', topics: 'x' },
       { id: 'ev2', type: 'axis-event', camera: 'cam', topics: ' \n ' },
+      { id: 'c', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
     ]);
+    const caught: any[] = [];
+    helper.getNode('caught').on('input', (m: any) => caught.push(m));
+    const end = Date.now() + 3000;
+    while (caught.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(caught.map((m) => m.payload.code), ['ERR_INVALID_SETTING', 'ERR_INVALID_SETTING'], 'both reach Catch');
     assert.match(errors(helper.getNode('ev'))[0].text, /axis-event.errors.noCamera/);
     assert.match(errors(helper.getNode('ev2'))[0].text, /axis-event.errors.noTopics/);
     assert.ok(statusTexts(helper.getNode('ev2')).includes('axis-event.status.notConfigured'));
