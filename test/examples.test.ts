@@ -450,5 +450,6 @@ describe('npm start demo (scripts/demo.js --check)', function () {
     assert.match(out, /^PASS demo check/m, out);
     assert.match(out, /^ok {3}live view \/camera\/live delivers >= 5 frames: [5-9] frames/m, out);
     assert.match(out, /^ok {3}dashboard \/dashboard\/camera: HTTP 200/m, out);
+    assert.match(out, /^ok {3}motion-detect -> mjpg-record: a completed clip in motion-clips\/: clip-\d{8}-\d{6}.*\.mjpg: \d+ whole JPEGs/m, out);
   });
 });
