@@ -12,6 +12,7 @@
  * Viewers run in two child processes so their CPU is not the relay's.
  *
  *   npm run bench:fanout [-- --charts docs] [-- --json results.json]
+ *   node dist/bench/fanout.bench.js --replot results.json --charts docs   (charts only)
  *   FANOUT_VIEWERS=1,10,100 FANOUT_SECONDS=10 node dist/bench/fanout.bench.js
  */
 import fs from 'node:fs';
@@ -82,6 +83,8 @@ interface Step {
   rss: { t: number; mb: number }[];
   rssStartMB: number;
   rssEndMB: number;
+  /** Time to connect every viewer of the step. */
+  connectS: number;
   /** Readers whose connection ended during the step. */
   ended: number;
   /** The naive relay passed NAIVE_RSS_LIMIT_BYTES and the window was cut short. */
@@ -123,6 +126,7 @@ async function runStep(relay: Relay, viewers: number, sim: CameraSimulator, proc
     const conn = await Promise.all(
       used.map((p, i) => ask<Extract<FromViewers, { ev: 'connected' }>>(p, { cmd: 'connect', url: relay.url, readers: rs[i]!, stalled: ss[i]! } satisfies ToViewers, 'connected', 120_000)),
     );
+    const connectS = (performance.now() - t0) / 1000;
     const refused = conn.reduce((n, c) => n + c.refused.length, 0);
     if (refused) console.error(`  ${refused} viewers refused: ${conn.flatMap((c) => c.refused).slice(0, 3).join(', ')}`);
     await sleep(WARMUP_MS);
@@ -154,6 +158,7 @@ async function runStep(relay: Relay, viewers: number, sim: CameraSimulator, proc
       readers,
       stalled,
       refused,
+      connectS,
       seconds,
       cameraFps,
       p50: percentile(fps, 50),
@@ -191,7 +196,7 @@ function printStep(s: Step): void {
   console.log(
     `  ${s.relay.padEnd(5)} ${String(s.viewers).padStart(4)} viewers (${s.readers} reading, ${s.stalled} stalled): camera ${s.cameraFps.toFixed(1)} fps; ` +
       `readers p50 ${s.p50.toFixed(1)} p5 ${s.p5.toFixed(1)} min ${s.min.toFixed(1)} fps; latency p50 ${s.latP50} p99 ${s.latP99} ms; ` +
-      `CPU ${s.cpuPct.toFixed(0)}%; RSS ${s.rssStartMB} -> ${s.rssEndMB} MB; camera connections ${s.cameraConnections}` +
+      `CPU ${s.cpuPct.toFixed(0)}%; connect ${s.connectS.toFixed(1)} s; RSS ${s.rssStartMB} -> ${s.rssEndMB} MB; camera connections ${s.cameraConnections}` +
       `${s.refused ? `; ${s.refused} refused` : ''}${s.ended ? `; ${s.ended} readers cut off` : ''}${s.cutShort ? '; CUT SHORT (RSS limit)' : ''}`,
   );
 }
@@ -262,8 +267,10 @@ function table(steps: Step[]): string {
 const OURS_COLOR = '#1f6fb2';
 const NAIVE_COLOR = '#c0392b';
 
+const viewerCounts = (steps: Step[]): number[] => [...new Set(steps.map((s) => s.viewers))].sort((a, b) => a - b);
+
 function fpsChart(steps: Step[], note: string): string {
-  const xs = VIEWER_STEPS;
+  const xs = viewerCounts(steps);
   const at = (relay: RelayName, key: 'p50' | 'p5'): [number, number][] =>
     xs.map((n, i) => [i, steps.find((s) => s.relay === relay && s.viewers === n)?.[key] ?? 0] as [number, number]);
   const series: Series[] = [
@@ -298,12 +305,13 @@ function fpsChart(steps: Step[], note: string): string {
 function rssChart(steps: Step[], note: string): string {
   const panelW = 260;
   const h = 330;
-  const w = panelW * VIEWER_STEPS.length;
+  const counts = viewerCounts(steps);
+  const w = panelW * counts.length;
   const yMax = Math.max(100, ...steps.flatMap((s) => s.rss.map((r) => r.mb))) * 1.05;
-  const xMax = Math.max(...steps.flatMap((s) => s.rss.map((r) => r.t)));
   const parts: string[] = [];
-  VIEWER_STEPS.forEach((n, i) => {
+  counts.forEach((n, i) => {
     const series: Series[] = [];
+    const xMax = Math.max(1, ...steps.filter((s) => s.viewers === n).flatMap((s) => s.rss.map((r) => r.t)));
     for (const relay of ['ours', 'naive'] as const) {
       const s = steps.find((x) => x.relay === relay && x.viewers === n);
       if (!s) continue;
@@ -334,9 +342,22 @@ function argValue(name: string): string | null {
   return i < 0 ? null : (process.argv[i + 1] ?? null);
 }
 
+function writeCharts(dir: string, steps: Step[], note: string): void {
+  fs.writeFileSync(path.join(dir, 'fanout-fps.svg'), fpsChart(steps, note));
+  fs.writeFileSync(path.join(dir, 'fanout-rss.svg'), rssChart(steps, note));
+  console.log(`charts: ${path.join(dir, 'fanout-fps.svg')}, ${path.join(dir, 'fanout-rss.svg')}`);
+}
+
 async function main(): Promise<void> {
   const chartsDir = argValue('--charts');
   const jsonFile = argValue('--json');
+  const replot = argValue('--replot');
+  if (replot) {
+    // Charts again from a saved --json run, without measuring.
+    const saved = JSON.parse(fs.readFileSync(replot, 'utf8')) as { note: string; steps: Step[] };
+    writeCharts(path.resolve(ROOT, chartsDir ?? '.'), saved.steps, saved.note);
+    return;
+  }
   const load = os.loadavg().map((n) => n.toFixed(2)).join(' ');
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, node ${process.version}, load before ${load}`;
   console.log(`fan-out bench: ${RESOLUTION} at ${FPS} fps, viewers ${VIEWER_STEPS.join('/')}, ${STALLED_SHARE * 100}% stalled, ${STEP_SECONDS} s per step`);
@@ -366,13 +387,8 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`largest viewer count at full rate (camera >= ${FULL_RATE_SHARE * 100}% of ${FPS} fps, readers' p5 >= ${FULL_RATE_SHARE * 100}% of the camera's rate): ${largest || 'none'}`);
   const note = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; npm run bench:fanout`;
-  if (chartsDir) {
-    const dir = path.resolve(ROOT, chartsDir);
-    fs.writeFileSync(path.join(dir, 'fanout-fps.svg'), fpsChart(steps, note));
-    fs.writeFileSync(path.join(dir, 'fanout-rss.svg'), rssChart(steps, note));
-    console.log(`charts: ${path.join(dir, 'fanout-fps.svg')}, ${path.join(dir, 'fanout-rss.svg')}`);
-  }
-  if (jsonFile) fs.writeFileSync(jsonFile, JSON.stringify({ machine, frameKB, steps }, null, 2));
+  if (chartsDir) writeCharts(path.resolve(ROOT, chartsDir), steps, note);
+  if (jsonFile) fs.writeFileSync(jsonFile, JSON.stringify({ machine, frameKB, note, steps }, null, 2));
 }
 
 main().catch((e) => {

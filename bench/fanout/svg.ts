@@ -56,7 +56,8 @@ export function panel(o: PanelOptions, x0: number, y0: number, w: number, h: num
     out.push(`<line x1="${left}" y1="${r1(Y(v))}" x2="${left + pw}" y2="${r1(Y(v))}" stroke="#e5e5e5"/>`);
     out.push(`<text x="${left - 6}" y="${r1(Y(v) + 4)}" text-anchor="end" font-size="11" ${FONT}>${r1(v)}</text>`);
   }
-  const xticks = o.xTicks ?? Array.from({ length: 6 }, (_, i) => o.xMin + ((o.xMax - o.xMin) * i) / 5).map((v) => ({ v, label: r1(v) }));
+  const xstep = niceStep(o.xMax - o.xMin, 5);
+  const xticks = o.xTicks ?? Array.from({ length: Math.floor((o.xMax - o.xMin) / xstep + 1e-9) + 1 }, (_, i) => o.xMin + i * xstep).map((v) => ({ v, label: r1(v) }));
   for (const t of xticks) {
     out.push(`<line x1="${r1(X(t.v))}" y1="${top + ph}" x2="${r1(X(t.v))}" y2="${top + ph + 4}" stroke="#333"/>`);
     out.push(`<text x="${r1(X(t.v))}" y="${top + ph + 16}" text-anchor="middle" font-size="11" ${FONT}>${esc(t.label)}</text>`);
