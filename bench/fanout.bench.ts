@@ -1,7 +1,7 @@
 /**
  * Fan-out benchmark: one simulated 1080p camera at 25 fps (Digest) read by
  * mjpg-in and served by http-out-mjpg inside a REAL Node-RED (child
- * process), to 1, 10, 100 and 500 loopback viewers of which 10% never read.
+ * process), to 1, 10, 100, 200, 300 and 500 loopback viewers of which 10% never read.
  * Then the same load through a naive relay (bench/fanout/naive-relay.ts:
  * every frame written to every response, backpressure ignored).
  *
@@ -13,7 +13,7 @@
  *
  *   npm run bench:fanout [-- --charts docs] [-- --json results.json]
  *   node dist/bench/fanout.bench.js --replot results.json --charts docs   (charts only)
- *   FANOUT_VIEWERS=1,10,100 FANOUT_SECONDS=10 node dist/bench/fanout.bench.js
+ *   FANOUT_VIEWERS=1,10,100 FANOUT_SECONDS=10 FANOUT_RELAYS=ours node dist/bench/fanout.bench.js
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,7 +37,8 @@ const FPS = 25;
  * notes: ~203 KB). Bytes per frame are what fan-out costs, so use that.
  */
 const COMPRESSION = 5;
-const VIEWER_STEPS = (process.env.FANOUT_VIEWERS ?? '1,10,100,500').split(',').map(Number);
+const VIEWER_STEPS = (process.env.FANOUT_VIEWERS ?? '1,10,100,200,300,500').split(',').map(Number);
+const RELAYS = (process.env.FANOUT_RELAYS ?? 'ours,naive').split(',');
 const STEP_SECONDS = Number(process.env.FANOUT_SECONDS ?? 15);
 /** Viewers connected and reading this long before the measured window opens. */
 const WARMUP_MS = 2000;
@@ -45,7 +46,7 @@ const WARMUP_MS = 2000;
 const SETTLE_MS = 1500;
 const RSS_SAMPLE_MS = 1000;
 const STALLED_SHARE = 0.1;
-const VIEWER_PROCESSES = 2;
+const VIEWER_PROCESSES = Number(process.env.FANOUT_VIEWER_PROCS ?? 2);
 /**
  * "Full rate": the camera itself keeps this share of its nominal rate (the
  * relay does not hold it back), and the slowest 5% of reading viewers still
@@ -302,11 +303,17 @@ function fpsChart(steps: Step[], note: string): string {
   return svgDoc(w, h, body, note);
 }
 
+/** Panels per row in the RSS chart. */
+const RSS_CHART_COLUMNS = 3;
+
 function rssChart(steps: Step[], note: string): string {
-  const panelW = 260;
-  const h = 330;
+  const panelW = 300;
+  const panelH = 250;
   const counts = viewerCounts(steps);
-  const w = panelW * counts.length;
+  const cols = Math.min(RSS_CHART_COLUMNS, counts.length);
+  const rows = Math.ceil(counts.length / cols);
+  const w = panelW * cols;
+  const h = panelH * rows + 56;
   const yMax = Math.max(100, ...steps.flatMap((s) => s.rss.map((r) => r.mb))) * 1.05;
   const parts: string[] = [];
   counts.forEach((n, i) => {
@@ -322,7 +329,8 @@ function rssChart(steps: Step[], note: string): string {
         endLabel: `${s.rssEndMB.toFixed(0)} MB`,
       });
     }
-    parts.push(panel({ title: `${n} viewer${n === 1 ? '' : 's'} (${Math.floor(n * STALLED_SHARE)} stalled)`, xLabel: 's since viewers connect', yLabel: 'relay RSS (MB)', xMin: 0, xMax, yMax, series }, i * panelW, 0, panelW, h - 40));
+    const title = `${n} viewer${n === 1 ? '' : 's'} (${Math.floor(n * STALLED_SHARE)} stalled)`;
+    parts.push(panel({ title, xLabel: 's since viewers connect', yLabel: 'relay RSS (MB)', xMin: 0, xMax, yMax, series }, (i % cols) * panelW, Math.floor(i / cols) * panelH, panelW, panelH));
   });
   parts.push(
     legend(
@@ -331,7 +339,7 @@ function rssChart(steps: Step[], note: string): string {
         { name: 'naive relay (writes ignore backpressure)', color: NAIVE_COLOR },
       ],
       20,
-      h - 24,
+      h - 28,
     ),
   );
   return svgDoc(w, h, parts.join('\n'), note);
@@ -373,7 +381,8 @@ async function main(): Promise<void> {
   const procs = forkViewers();
   let steps: Step[] = [];
   try {
-    steps = [...(await runOurs(sim, procs)), ...(await runNaive(sim, procs))];
+    if (RELAYS.includes('ours')) steps.push(...(await runOurs(sim, procs)));
+    if (RELAYS.includes('naive')) steps.push(...(await runNaive(sim, procs)));
   } finally {
     for (const p of procs) p.disconnect();
     await sim.close();
