@@ -33,6 +33,7 @@ import { cameraNode, startNodeRed, type RunningNodeRed } from './fanout/nodered'
 const SECONDS = Number(process.env.PIPELINE_SECONDS ?? 10);
 const WARMUP_MS = 2000;
 const CAMERA_FPS = 25;
+const IDLE_SECONDS = 5;
 /** frame-throttle's highest setting: passes every frame of any real camera. */
 const THROTTLE_FPS = 1000;
 const THROTTLE_MODE = process.env.PIPELINE_THROTTLE === 'nth' ? 'nth' : 'fps';
@@ -207,7 +208,15 @@ async function main(): Promise<void> {
   const viewer = fork(path.join(__dirname, 'fanout', 'viewers.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const red = await startNodeRed();
   const rows: Row[] = [];
+  let idlePct = NaN;
   try {
+    // Node-RED's own ticking with no flow: subtracted to get the cost per frame.
+    await red.deploy([]);
+    await sleep(WARMUP_MS);
+    const i0 = sampleProc(red.pid);
+    await sleep(IDLE_SECONDS * 1000);
+    idlePct = cpuPct(i0, sampleProc(red.pid));
+    console.log(`  idle Node-RED: ${idlePct.toFixed(1)}% CPU`);
     for (const resolution of RESOLUTIONS) {
       const { spec, frameKB } = await specFor(sim, resolution);
 
@@ -253,11 +262,13 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`${machine}`);
   for (const e of sweepEnds) console.log(`sweep stopped: ${e}`);
-  console.log('| resolution (frame size) | source | frames in (fps) | frames to viewer (fps) | Node-RED CPU (% of a core) | CPU per frame (ms) | latency p50 / p99 (ms) | Node-RED RSS (MB) |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(`idle Node-RED (no flow): ${idlePct.toFixed(1)}% of a core`);
+  console.log('| resolution (frame size) | source | frames in (fps) | frames to viewer (fps) | Node-RED CPU (% of a core) | CPU per frame (ms) | same, less idle (ms) | latency p50 / p99 (ms) | Node-RED RSS (MB) |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
+    const net = ((r.cpuPct - idlePct) * 10) / r.inFps;
     console.log(
-      `| ${r.resolution} (${r.frameKB} KB) | ${r.source} | ${r.inFps.toFixed(1)} | ${r.outFps.toFixed(1)} | ${r.cpuPct.toFixed(0)}% | ${r.cpuMsPerFrame.toFixed(2)} | ${r.latP50} / ${r.latP99} | ${r.rssMB.toFixed(0)} |`,
+      `| ${r.resolution} (${r.frameKB} KB) | ${r.source} | ${r.inFps.toFixed(1)} | ${r.outFps.toFixed(1)} | ${r.cpuPct.toFixed(0)}% | ${r.cpuMsPerFrame.toFixed(2)} | ${net.toFixed(2)} | ${r.latP50} / ${r.latP99} | ${r.rssMB.toFixed(0)} |`,
     );
   }
 }
