@@ -506,7 +506,8 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
         const hdrEnd = raw.indexOf('\r\n\r\n', off);
         if (hdrEnd < 0) return out;
         const len = Number(/Content-Length: (\d+)/i.exec(raw.subarray(off, hdrEnd).toString('latin1'))?.[1]);
-        if (raw.length < hdrEnd + 4 + len) return out;
+        // A part without a length would make no progress: stop rather than loop.
+        if (!Number.isInteger(len) || raw.length < hdrEnd + 4 + len) return out;
         out.push(raw.subarray(hdrEnd + 4, hdrEnd + 4 + len));
         off = hdrEnd + 4 + len;
       }

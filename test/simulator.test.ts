@@ -326,7 +326,9 @@ describe('camera simulator', function () {
     it("with framing 'chunked' sends HTTP/1.1 chunked parts", async function () {
       await make({ framing: 'chunked', defaultResolution: '160x120' });
       const c = await openRaw(`${STREAM}?nbrofframes=2`);
-      await c.until((b) => b.includes('0\r\n\r\n'));
+      // The last-chunk marker ends the body; '0\r\n\r\n' alone would also
+      // match a part header such as 'Content-Length: 4560' mid-stream.
+      await c.until((b) => b.subarray(-7).toString('latin1') === '\r\n0\r\n\r\n');
       const head = c.buf.subarray(0, headEnd(c.buf)).toString('latin1');
       assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
       assert.match(head, /\r\nTransfer-Encoding: chunked\r\n/i);
@@ -336,7 +338,9 @@ describe('camera simulator', function () {
       const body: Buffer[] = [];
       for (;;) {
         const le = c.buf.indexOf('\r\n', off);
+        assert.ok(le > off, `chunk-size line at ${off}`);
         const size = parseInt(c.buf.subarray(off, le).toString('latin1'), 16);
+        assert.ok(Number.isInteger(size) && le + 2 + size + 2 <= c.buf.length, `chunk at ${off} fits`);
         if (size === 0) break;
         body.push(c.buf.subarray(le + 2, le + 2 + size));
         off = le + 2 + size + 2;

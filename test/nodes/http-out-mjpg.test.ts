@@ -63,7 +63,8 @@ class StreamClient {
       const hdrEnd = this.raw.indexOf('\r\n\r\n', off);
       if (hdrEnd < 0) return out;
       const len = Number(/Content-Length: (\d+)/.exec(this.raw.subarray(off, hdrEnd).toString('latin1'))?.[1]);
-      if (this.raw.length < hdrEnd + 4 + len) return out;
+      // A part without a length would make no progress: stop rather than loop.
+      if (!Number.isInteger(len) || this.raw.length < hdrEnd + 4 + len) return out;
       out.push(this.raw.subarray(hdrEnd + 4, hdrEnd + 4 + len));
       off = hdrEnd + 4 + len;
     }
