@@ -325,7 +325,7 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
       await unloadAndCheck();
     });
 
-    it('a 60 MB part is dropped with ERR_FRAME_TOO_LARGE (maxFrameMB 16) without holding it in memory; later frames arrive', async function () {
+    it('a 60 MB part is dropped with ERR_FRAME_TOO_LARGE (maxFrameMB 32) without holding it in memory; later frames arrive', async function () {
       const normal = makeJpeg(160, 120, { seed: 7 });
       const BIG = 60 * MB;
       const filler = Buffer.alloc(256 * 1024, 0x55);
@@ -355,7 +355,7 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
       try {
         await helper.load(
           [cameraNode, mjpgInNode],
-          [cam('cam', custom.port, { maxFrameMB: 16, auth: 'none' }), inNode('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll()],
+          [cam('cam', custom.port, { maxFrameMB: 32, auth: 'none' }), inNode('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll()],
         );
         const got = collect('out');
         const n = helper.getNode('in');
@@ -371,9 +371,11 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
       const grew = (rssMax - m0.rss) / MB;
       const buffers = (abMax - m0.arrayBuffers) / MB;
       // Camera and client share this process. Buffering the part, even only
-      // up to the 16 MB limit before dropping it, would show in Buffer memory;
+      // up to the 32 MB limit before dropping it, would show in Buffer memory;
+      // the bound sits halfway, because on a loaded machine other tests'
+      // freed Buffers can be counted for a while (up to 12 MB seen).
       // RSS also moves with the allocator's churn, hence its looser bound.
-      assert.ok(buffers < 8, `Buffer memory held grew by ${buffers.toFixed(1)} MB`);
+      assert.ok(buffers < 16, `Buffer memory held grew by ${buffers.toFixed(1)} MB`);
       assert.ok(grew < 60, `RSS grew by ${grew.toFixed(1)} MB`);
       console.log(`      (60 MB part: RSS +${grew.toFixed(1)} MB, Buffers +${buffers.toFixed(1)} MB at most)`);
       await helper.unload();
