@@ -190,7 +190,8 @@ async function main() {
           startup[k] = `start-up (deploy → first frame at a viewer) ${Date.now() - tDeploy} ms`;
           return;
         } catch (e) {
-          if (/^HTTP 404/.test(e.message) && left > ROUTE_POLL_MS) {
+          // countParts says "<url>: HTTP 404, ...".
+          if (/\bHTTP 404\b/.test(e.message) && left > ROUTE_POLL_MS) {
             await sleep(ROUTE_POLL_MS);
             continue;
           }
