@@ -385,6 +385,23 @@ describe('MjpegParser: multipart', () => {
     assert.equal(frames.length, 7);
     assert.equal(p.stats.frames, 7);
   });
+
+  it('after end() a new stream is counted exactly as by a fresh parser', () => {
+    // The first stream ends while skipping after its closing delimiter; the
+    // second starts with a line break and garbage before its first part.
+    const first = Buffer.concat([multipartStream([F[0]!]), Buffer.from('--myboundary--\r\n')]);
+    const second = Buffer.concat([Buffer.from('\r\nxx\r\n'), multipartStream([F[1]!])]);
+    const fresh = parse(second, { chunk: 65536 }).stats;
+    const p = new MjpegParser({ boundary: 'myboundary', onFrame: () => {} });
+    p.push(first);
+    p.end();
+    const before = { ...p.stats };
+    p.push(second);
+    p.end();
+    assert.equal(p.stats.frames - before.frames, fresh.frames);
+    assert.equal(p.stats.discardedBytes - before.discardedBytes, fresh.discardedBytes);
+    assert.equal(fresh.discardedBytes, 4); // CRLF + "xx"; the CRLF before the delimiter is framing
+  });
 });
 
 describe('MjpegParser: raw JPEG mode (boundary null)', () => {

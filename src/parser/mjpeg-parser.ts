@@ -257,6 +257,9 @@ export class MjpegParser {
     this.badBoundaryReported = false;
     this.tailLen = 0;
     this.searchSkipped = 0;
+    // A new stream starts as in a fresh parser: whitespace before its first
+    // delimiter is not "padding after a part" of the previous stream.
+    this.searchLeadingPad = false;
     this.dashes = 0;
     this.lineSkipped = 0;
     const b = this.configured;
