@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { startSimulator, CameraSimulator } from '../support/simulator';
+import { helper, callsOf, startNodeRed, stopNodeRed } from '../support/node-red';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cameraNode = require('../../nodes/axis-camera');
 
@@ -17,13 +15,10 @@ async function testConnection(body: Record<string, unknown>): Promise<Record<str
 describe('axis-camera config node', function () {
   let sim: CameraSimulator;
 
-  beforeEach(async () => {
-    await new Promise((r) => helper.startServer(r));
-  });
+  beforeEach(startNodeRed);
 
   afterEach(async () => {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
+    await stopNodeRed();
     await sim?.close();
   });
 
@@ -78,7 +73,7 @@ describe('axis-camera config node', function () {
   it('a config error is reported at deploy, not thrown', async () => {
     await helper.load(cameraNode, [{ id: 'cam', type: 'axis-camera', host: 'http://10.0.0.1/', port: 'eighty' }]);
     const n = helper.getNode('cam');
-    const errs = n.error.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => c.args[0]);
+    const errs = callsOf(n, 'error').map((c) => c.args[0]);
     assert.equal(errs.length, 1);
     assert.match(errs[0], /host name or IP address only/);
   });

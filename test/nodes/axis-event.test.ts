@@ -5,22 +5,15 @@
 import assert from 'node:assert/strict';
 import { startSimulator, CameraSimulator } from '../support/simulator';
 import { TOPIC_MOTION, TOPIC_VIRTUAL_INPUT } from '../support/simulator/events';
+import { helper, callsOf, collect, startNodeRed, statusesOf, stopNodeRed } from '../support/node-red';
+import { catchAll } from '../support/flow-nodes';
+import { waitFor } from '../support/wait';
 
-const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
 const cameraNode = require('../../nodes/axis-camera');
 const eventNode = require('../../nodes/axis-event');
 
 const SECRET = 'Ev3nt-secret';
 const WAIT_MS = 5000;
-
-async function waitFor(pred: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function flow(port: number, ev: Record<string, unknown> = {}): unknown[] {
   return [
@@ -30,20 +23,17 @@ function flow(port: number, ev: Record<string, unknown> = {}): unknown[] {
   ];
 }
 
-const statusTexts = (n: any): string[] => n.status.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => c.args[0]?.text);
-const errors = (n: any): any[] => n.error.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => ({ text: c.args[0], msg: c.args[1] }));
+const statusTexts = (n: unknown): string[] => statusesOf(n).map((s) => s?.text as string);
+const errors = (n: unknown): any[] => callsOf(n, 'error').map((c) => ({ text: c.args[0], msg: c.args[1] }));
 
 describe('axis-event node', function () {
   this.timeout(20_000);
   let sim: CameraSimulator | null = null;
 
-  beforeEach(async () => {
-    await new Promise((r) => helper.startServer(r));
-  });
+  beforeEach(startNodeRed);
 
   afterEach(async () => {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
+    await stopNodeRed();
     await sim?.close();
     sim = null;
   });
@@ -54,15 +44,13 @@ describe('axis-event node', function () {
       cam: { user: 'root', password: SECRET },
     });
     const ev = helper.getNode('ev');
-    const out = helper.getNode('out');
-    const msgs: any[] = [];
-    out.on('input', (m: any) => msgs.push(m));
-    await waitFor(() => statusTexts(ev).includes('axis-event.status.connected'), 'connected status');
+    const msgs = collect('out');
+    await waitFor(() => statusTexts(ev).includes('axis-event.status.connected'), WAIT_MS, 'connected status');
     assert.equal(sim.events.stats.configures, 1);
-    await waitFor(() => sim!.events.stats.notifications >= 5, 'initial states');
+    await waitFor(() => sim!.events.stats.notifications >= 5, WAIT_MS, 'initial states');
 
     sim.setVirtualInput(1, true);
-    await waitFor(() => msgs.length === 1, 'one msg');
+    await waitFor(() => msgs.length === 1, WAIT_MS, 'one msg');
     assert.equal(msgs[0].topic, TOPIC_VIRTUAL_INPUT);
     assert.deepEqual(msgs[0].payload.source, { port: '1' });
     assert.deepEqual(msgs[0].payload.data, { active: '1' });
@@ -77,18 +65,17 @@ describe('axis-event node', function () {
   it('sends current states with the emit-initial option', async () => {
     sim = await startSimulator();
     await helper.load([cameraNode, eventNode], flow(sim.port, { emitInitial: true }));
-    const msgs: any[] = [];
-    helper.getNode('out').on('input', (m: any) => msgs.push(m));
-    await waitFor(() => msgs.length === 4, 'four initial virtual input states');
+    const msgs = collect('out');
+    await waitFor(() => msgs.length === 4, WAIT_MS, 'four initial virtual input states');
     assert.ok(msgs.every((m) => m.payload.active === false));
   });
 
   it('close leaves no WebSocket open on the camera', async () => {
     sim = await startSimulator({ auth: 'basic' });
     await helper.load([cameraNode, eventNode], flow(sim.port), { cam: { user: 'root', password: 'pass' } });
-    await waitFor(() => sim!.events.stats.wsOpen === 1, 'WebSocket open');
+    await waitFor(() => sim!.events.stats.wsOpen === 1, WAIT_MS, 'WebSocket open');
     await helper.unload();
-    await waitFor(() => sim!.events.stats.wsOpen === 0, 'WebSocket closed after unload');
+    await waitFor(() => sim!.events.stats.wsOpen === 0, WAIT_MS, 'WebSocket closed after unload');
     assert.equal(sim.stats.openConnections, 0, 'no TCP connection left');
   });
 
@@ -97,7 +84,7 @@ describe('axis-event node', function () {
     sim.events.configureError = { code: 2104, message: 'Invalid topic filter' };
     await helper.load([cameraNode, eventNode], flow(sim.port));
     const ev = helper.getNode('ev');
-    await waitFor(() => statusTexts(ev).includes('axis-event.status.configError'), 'config error status');
+    await waitFor(() => statusTexts(ev).includes('axis-event.status.configError'), WAIT_MS, 'config error status');
     const errs = errors(ev);
     assert.equal(errs.length, 1);
     assert.match(errs[0].text, /2104: Invalid topic filter/);
@@ -110,7 +97,7 @@ describe('axis-event node', function () {
     sim.events.enabled = false;
     await helper.load([cameraNode, eventNode], flow(sim.port));
     const ev = helper.getNode('ev');
-    await waitFor(() => statusTexts(ev).includes('axis-event.status.unsupported'), 'unsupported status');
+    await waitFor(() => statusTexts(ev).includes('axis-event.status.unsupported'), WAIT_MS, 'unsupported status');
     const errs = errors(ev);
     assert.equal(errs.length, 1);
     assert.equal(errs[0].msg.payload.code, 'ERR_NOT_FOUND');
@@ -121,7 +108,7 @@ describe('axis-event node', function () {
     sim = await startSimulator({ auth: 'digest', password: SECRET });
     await helper.load([cameraNode, eventNode], flow(sim.port), { cam: { user: 'root', password: 'wrong' } });
     const ev = helper.getNode('ev');
-    await waitFor(() => statusTexts(ev).filter((s) => s === 'axis-event.status.reconnecting').length >= 2, 'two retries', 8000);
+    await waitFor(() => statusTexts(ev).filter((s) => s === 'axis-event.status.reconnecting').length >= 2, 8000, 'two retries');
     const errs = errors(ev);
     assert.equal(errs.length, 1, 'once per distinct failure');
     assert.equal(errs[0].msg.payload.code, 'ERR_AUTH_FAILED');
@@ -133,11 +120,9 @@ describe('axis-event node', function () {
       { id: 'cam', type: 'axis-camera', host: '127.0.0.1', port: 1 },
       { id: 'ev', type: 'axis-event', camera: '', topics: 'x' },
       { id: 'ev2', type: 'axis-event', camera: 'cam', topics: ' \n ' },
-      { id: 'c', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper' },
+      ...catchAll(),
     ]);
-    const caught: any[] = [];
-    helper.getNode('caught').on('input', (m: any) => caught.push(m));
+    const caught = collect('caught');
     const end = Date.now() + 3000;
     while (caught.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(caught.map((m) => m.payload.code), ['ERR_INVALID_SETTING', 'ERR_INVALID_SETTING'], 'both reach Catch');

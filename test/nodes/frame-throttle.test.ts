@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { helper, collect, startNodeRed, stopNodeRed, type Msg } from '../support/node-red';
+import { catchAndComplete } from '../support/flow-nodes';
+import { waitFor } from '../support/wait';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const throttleNode = require('../../nodes/frame-throttle');
 
-type Msg = Record<string, any>;
+const WAIT_MS = 3000;
 
 function frameMsg(seq: number): Msg {
   return {
@@ -18,40 +18,18 @@ function frameMsg(seq: number): Msg {
   };
 }
 
-function collect(id: string): Msg[] {
-  const got: Msg[] = [];
-  helper.getNode(id).on('input', (m: Msg) => got.push(m));
-  return got;
-}
-
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(5);
-  }
-}
-
 function flow(cfg: Record<string, unknown>) {
   return [
     { id: 't', type: 'frame-throttle', name: '', wires: [['out']], ...cfg },
     { id: 'out', type: 'helper' },
-    { id: 'catch1', type: 'catch', scope: ['t'], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
-    { id: 'complete1', type: 'complete', scope: ['t'], uncaught: false, wires: [['completed']] },
-    { id: 'completed', type: 'helper' },
+    ...catchAndComplete('t'),
   ];
 }
 
 describe('frame-throttle node', function () {
   this.timeout(10_000);
-  beforeEach(async () => {
-    await new Promise((r) => helper.startServer(r));
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
-  });
+  beforeEach(startNodeRed);
+  afterEach(stopNodeRed);
 
   it('max fps in real time: throttles, keeps the newest (trailing edge), done() once per input', async () => {
     await helper.load(throttleNode, flow({ mode: 'fps', fps: 10 }));
@@ -67,7 +45,7 @@ describe('frame-throttle node', function () {
     }
     const elapsed = Date.now() - started;
     // The stream pauses: the held newest frame still goes out at the end of its interval.
-    await waitFor(() => out.length > 0 && out[out.length - 1]!.frame.seq === N);
+    await waitFor(() => out.length > 0 && out[out.length - 1]!.frame.seq === N, WAIT_MS);
     await sleep(250);
     // Never faster than 10 fps: at most one frame per 100 ms of input, plus the first and the trailing one.
     assert.ok(out.length >= 2 && out.length <= Math.ceil(elapsed / 100) + 2, `out ${out.length} in ${elapsed} ms`);
@@ -76,7 +54,7 @@ describe('frame-throttle node', function () {
     assert.equal(out[0]!.frame.seq, 1, 'first frame goes out at once');
     assert.equal(out[out.length - 1]!.frame.seq, N, 'newest frame is not lost');
     for (let i = 1; i < out.length; i++) assert.ok(out[i]!.frame.seq > out[i - 1]!.frame.seq);
-    await waitFor(() => completed.length === N);
+    await waitFor(() => completed.length === N, WAIT_MS);
     await sleep(50);
     assert.equal(completed.length, N, 'done() exactly once per input, held-then-dropped frames included');
   });
@@ -85,7 +63,7 @@ describe('frame-throttle node', function () {
     await helper.load(throttleNode, flow({ mode: 'nth', nth: 4 }));
     const out = collect('out');
     for (let i = 1; i <= 9; i++) helper.getNode('t').receive(frameMsg(i));
-    await waitFor(() => out.length === 3);
+    await waitFor(() => out.length === 3, WAIT_MS);
     assert.deepEqual(
       out.map((m) => m.frame.seq),
       [1, 5, 9],
@@ -98,12 +76,12 @@ describe('frame-throttle node', function () {
     const completed = collect('completed');
     const t = helper.getNode('t');
     for (let i = 1; i <= 5; i++) t.receive(frameMsg(i));
-    await waitFor(() => out.length === 1);
+    await waitFor(() => out.length === 1, WAIT_MS);
     assert.equal(out[0]!.frame.seq, 1);
     await sleep(30);
     assert.equal(out.length, 1, 'nothing more without ready');
     t.receive({ topic: 'go' });
-    await waitFor(() => out.length === 2);
+    await waitFor(() => out.length === 2, WAIT_MS);
     assert.equal(out[1]!.frame.seq, 5, 'the newest');
     assert.equal(out[1]!.topic, 'cam1');
     assert.equal(out[1]!.extra, 'x5');
@@ -111,9 +89,9 @@ describe('frame-throttle node', function () {
     // Nothing held: the next frame goes out at once.
     t.receive({ ready: true });
     t.receive(frameMsg(6));
-    await waitFor(() => out.length === 3);
+    await waitFor(() => out.length === 3, WAIT_MS);
     assert.equal(out[2]!.frame.seq, 6);
-    await waitFor(() => completed.length === 8);
+    await waitFor(() => completed.length === 8, WAIT_MS);
   });
 
   it('rejects msgs that are neither frame nor ready: reported once per kind, to Catch, with done()', async () => {
@@ -126,7 +104,7 @@ describe('frame-throttle node', function () {
     t.receive({ payload: 'again' });
     t.receive({ payload: Buffer.from('not a jpeg') });
     t.receive({ topic: 'other' });
-    await waitFor(() => completed.length === 4);
+    await waitFor(() => completed.length === 4, WAIT_MS);
     await sleep(50);
     assert.equal(caught.length, 3, 'three distinct problems');
     assert.equal(caught[0]!.error.code, 'ERR_NOT_JPEG');
@@ -139,7 +117,7 @@ describe('frame-throttle node', function () {
     const completed = collect('completed');
     const t = helper.getNode('t');
     t.receive(frameMsg(1));
-    await waitFor(() => completed.length === 1);
+    await waitFor(() => completed.length === 1, WAIT_MS);
     const errorLogged = helper.log().args.some((a: any[]) => a[0]?.level === helper.log().ERROR && /fps/.test(String(a[0].msg)));
     assert.ok(errorLogged);
   });
@@ -150,7 +128,7 @@ describe('frame-throttle node', function () {
     const t = helper.getNode('t');
     t.receive(frameMsg(1));
     t.receive(frameMsg(2));
-    await waitFor(() => out.length === 1);
+    await waitFor(() => out.length === 1, WAIT_MS);
     await helper.unload();
     await sleep(1200);
     assert.equal(out.length, 1, 'held frame not sent after close');

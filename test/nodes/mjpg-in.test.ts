@@ -6,37 +6,19 @@ import path from 'node:path';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSimulator, CameraSimulator } from '../support/simulator';
+import { helper, collect, startNodeRed, statusesOf, stopNodeRed } from '../support/node-red';
+import { cameraConfig, catchAll, mjpgIn } from '../support/flow-nodes';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cameraNode = require('../../nodes/axis-camera');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mjpgInNode = require('../../nodes/mjpg-in');
 
-type Msg = Record<string, any>;
 const SECRET = 'S3cret-pw-for-leak-check';
 
-
-function collect(id: string): Msg[] {
-  const got: Msg[] = [];
-  helper.getNode(id).on('input', (m: Msg) => got.push(m));
-  return got;
-}
-
-function cam(port: number, extra: Record<string, unknown> = {}) {
-  return { id: 'cam', type: 'axis-camera', name: 'Gate', host: '127.0.0.1', port, protocol: 'http', auth: 'auto', stallTimeout: 2, linger: 0, ...extra };
-}
-
-function inNode(id: string, extra: Record<string, unknown> = {}, wires = [['out']]) {
-  return { id, type: 'mjpg-in', source: 'camera', camera: 'cam', resolution: '160x120', fps: '20', compression: '', cameraNumber: '', startOnDeploy: true, wires, ...extra };
-}
-
-const catchAll = [
-  { id: 'c', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-  { id: 'caught', type: 'helper' },
-];
+/** Named, so the tests can see the config node's name in msg.topic and msg.frame.camera. */
+const cam = (port: number) => cameraConfig('cam', port, { name: 'Gate' });
+const inNode = (id: string, extra: Record<string, unknown> = {}, wires = [['out']]) => mjpgIn(id, 'cam', extra, wires);
 
 /** Sockets the camera sees open right now: a leak shows up here. */
 function openStreams(sim: CameraSimulator): number {
@@ -46,13 +28,10 @@ function openStreams(sim: CameraSimulator): number {
 describe('mjpg-in node', function () {
   let sim: CameraSimulator;
 
-  beforeEach(async () => {
-    await new Promise((r) => helper.startServer(r));
-  });
+  beforeEach(startNodeRed);
 
   afterEach(async () => {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
+    await stopNodeRed();
     await sim?.close();
   });
 
@@ -96,7 +75,7 @@ describe('mjpg-in node', function () {
 
   it('reports wrong credentials once to Catch with code and hint, never the password, and retries', async () => {
     sim = await startSimulator({ auth: 'digest', password: 'right' });
-    await helper.load([cameraNode, mjpgInNode], [cam(sim.port), inNode('in'), { id: 'out', type: 'helper' }, ...catchAll], {
+    await helper.load([cameraNode, mjpgInNode], [cam(sim.port), inNode('in'), { id: 'out', type: 'helper' }, ...catchAll()], {
       cam: { user: 'root', password: SECRET },
     });
     const caught = collect('caught');
@@ -104,8 +83,7 @@ describe('mjpg-in node', function () {
     assert.equal(caught.length, 1, 'one report per distinct failure');
     assert.equal(caught[0]!.payload.code, 'ERR_AUTH_FAILED');
     assert.match(caught[0]!.error.message, /Digest/);
-    const n = helper.getNode('in');
-    const statuses = n.status.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => c.args[0]);
+    const statuses = statusesOf(helper.getNode('in'));
     // The test helper does not translate: the key shows which text a user gets.
     assert.ok(statuses.some((s: any) => s.fill === 'red' && /status\.retry/.test(s.text)), JSON.stringify(statuses));
     const texts = statuses.map((s: any) => s.text);
@@ -133,7 +111,7 @@ describe('mjpg-in node', function () {
 
   it('rejects invalid settings with a clear error to Catch and no connection', async () => {
     sim = await startSimulator({ auth: 'none' });
-    await helper.load([cameraNode, mjpgInNode], [cam(sim.port), inNode('in', { resolution: '640*480' }), { id: 'out', type: 'helper' }, ...catchAll]);
+    await helper.load([cameraNode, mjpgInNode], [cam(sim.port), inNode('in', { resolution: '640*480' }), { id: 'out', type: 'helper' }, ...catchAll()]);
     const caught = collect('caught');
     await waitFor(() => caught.length === 1, 3000, 'a caught error');
     assert.equal(caught[0]!.payload.code, 'ERR_INVALID_SETTING');
@@ -189,7 +167,7 @@ describe('mjpg-in node', function () {
   });
 
   it('rejects an invalid playback fps instead of playing at some other pace', async () => {
-    await helper.load([mjpgInNode], [{ id: 'in', type: 'mjpg-in', source: 'file', file: '/tmp/x.mjpg', fileFps: 'fast', startOnDeploy: true, wires: [[]] }, ...catchAll]);
+    await helper.load([mjpgInNode], [{ id: 'in', type: 'mjpg-in', source: 'file', file: '/tmp/x.mjpg', fileFps: 'fast', startOnDeploy: true, wires: [[]] }, ...catchAll()]);
     const caught = collect('caught');
     await waitFor(() => caught.length === 1, 3000, 'a caught error');
     assert.equal(caught[0]!.payload.code, 'ERR_INVALID_SETTING');

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rng } from '../support/jpeg-samples';
+import { helper, collect, startNodeRed, stopNodeRed, type Msg } from '../support/node-red';
+import { catchAndComplete } from '../support/flow-nodes';
+import { waitFor } from '../support/wait';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const motionNode = require('../../nodes/motion-detect');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const jpeg = require('jpeg-js') as { encode(img: { data: Buffer; width: number; height: number }, q?: number): { data: Buffer } };
 
-type Msg = Record<string, any>;
-
+const WAIT_MS = 5000;
 const W = 160;
 const H = 120;
 const rand = rng(11);
@@ -42,29 +41,12 @@ function frameMsg(payload: Buffer): Msg {
   };
 }
 
-function collect(id: string): Msg[] {
-  const got: Msg[] = [];
-  helper.getNode(id).on('input', (m: Msg) => got.push(m));
-  return got;
-}
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(5);
-  }
-}
-
 function flow(cfg: Record<string, unknown>) {
   return [
     { id: 'm', type: 'motion-detect', name: '', wires: [['events'], ['scores']], ...cfg },
     { id: 'events', type: 'helper' },
     { id: 'scores', type: 'helper' },
-    { id: 'catch1', type: 'catch', scope: ['m'], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
-    { id: 'complete1', type: 'complete', scope: ['m'], uncaught: false, wires: [['completed']] },
-    { id: 'completed', type: 'helper' },
+    ...catchAndComplete('m'),
   ];
 }
 
@@ -73,13 +55,8 @@ describe('motion-detect node', function () {
   const background = Array.from({ length: 4 }, () => jpegFrame());
   const moving = Array.from({ length: 6 }, (_, i) => jpegFrame({ x: 10 + i * 20, y: 40 }));
 
-  beforeEach(async () => {
-    await new Promise((r) => helper.startServer(r));
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
-  });
+  beforeEach(startNodeRed);
+  afterEach(stopNodeRed);
 
   it('frames in: motion true with msg.image, then false after the cooldown; scores on output 2; done() once per input', async () => {
     await helper.load(motionNode, flow({ fps: 100, cooldown: 0.3, startFrames: 2, scoreEvery: 1, topic: 'yard' }));
@@ -97,7 +74,7 @@ describe('motion-detect node', function () {
     for (let i = 0; i < 8; i++) await send(background[i % background.length]!);
     assert.equal(events.length, 0, 'no motion on a still scene');
     for (const f of moving) await send(f);
-    await waitFor(() => events.length === 1);
+    await waitFor(() => events.length === 1, WAIT_MS);
     const start = events[0]!;
     assert.equal(start.topic, 'yard');
     assert.equal(start.payload.motion, true);
@@ -113,7 +90,7 @@ describe('motion-detect node', function () {
     assert.equal(events[1]!.payload.motion, false);
     assert.ok(Buffer.isBuffer(events[1]!.image));
     assert.ok(Date.now() - stillFrom >= 250, 'stop waited for the cooldown');
-    await waitFor(() => completed.length === sent);
+    await waitFor(() => completed.length === sent, WAIT_MS);
     await sleep(30);
     assert.equal(completed.length, sent, 'done() exactly once per input');
     assert.equal(caught.length, 0);
@@ -131,7 +108,7 @@ describe('motion-detect node', function () {
     m.receive(frameMsg(background[1]!));
     await sleep(15);
     m.receive(frameMsg(moving[2]!));
-    await waitFor(() => events.length === 1);
+    await waitFor(() => events.length === 1, WAIT_MS);
     assert.equal(events[0]!.topic, 'motion', 'default topic');
     await waitFor(() => events.length === 2, 2000);
     assert.equal(events[1]!.payload.motion, false);
@@ -146,7 +123,7 @@ describe('motion-detect node', function () {
     const m = helper.getNode('m');
     m.receive({ payload: 'hello' });
     m.receive({ payload: Buffer.from('not a jpeg') });
-    await waitFor(() => caught.length === 2);
+    await waitFor(() => caught.length === 2, WAIT_MS);
     assert.equal(caught[0]!.error.code, 'ERR_NOT_JPEG');
     assert.equal(caught[0]!.payload, 'hello');
     const progressive = Buffer.from(background[0]!);
@@ -155,7 +132,7 @@ describe('motion-detect node', function () {
     m.receive(frameMsg(progressive));
     await sleep(15);
     m.receive(frameMsg(Buffer.from([0xff, 0xd8, 0xff, 0xd9])));
-    await waitFor(() => completed.length === 2);
+    await waitFor(() => completed.length === 2, WAIT_MS);
     await sleep(50);
     assert.equal(caught.length, 2, 'undecodable JPEGs are not errors');
     assert.equal(events.length, 0);
@@ -180,7 +157,7 @@ describe('motion-detect node', function () {
       await sleep(10);
     }
     const elapsed = Date.now() - started;
-    await waitFor(() => completed.length === 30);
+    await waitFor(() => completed.length === 30, WAIT_MS);
     assert.ok(scores.length >= 1 && scores.length <= Math.ceil(elapsed / 200) + 1, `${scores.length} analysed in ${elapsed} ms`);
     assert.ok(scores.length < 30);
   });
@@ -190,7 +167,7 @@ describe('motion-detect node', function () {
     const completed = collect('completed');
     const m = helper.getNode('m');
     m.receive(frameMsg(background[0]!));
-    await waitFor(() => completed.length === 1);
+    await waitFor(() => completed.length === 1, WAIT_MS);
     const calls = m.error.getCalls?.() ?? [];
     assert.ok(calls.some((c: { args: unknown[] }) => /Mask: rectangle 1/.test(String(c.args[0]))), 'error names the mask');
     assert.ok(m.status.getCalls().some((c: { args: Msg[] }) => c.args[0]!.fill === 'red'));

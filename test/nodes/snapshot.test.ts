@@ -4,10 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import jpeg from 'jpeg-js';
 import { startSimulator, CameraSimulator } from '../support/simulator';
 import type { AxisCameraApi, CameraSubscription } from '../../nodes/lib/types';
+import { helper, callsOf, collect, startNodeRed, statusesOf, stopNodeRed } from '../support/node-red';
+import { catchAndComplete } from '../support/flow-nodes';
+import { waitFor } from '../support/wait';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const snapshotNode = require('../../nodes/snapshot');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -15,36 +15,17 @@ const cameraNode = require('../../nodes/axis-camera');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mjpgInNode = require('../../nodes/mjpg-in');
 
-type Msg = Record<string, any>;
-
 const USER = 'root';
 const PASSWORD = 'pass';
 /** Distinctive, so a leak anywhere is easy to spot. */
 const WRONG_PASSWORD = 'Wr0ng-S3cret-xyzzy';
 const FILENAME_RE = /^Front_door_\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}-\d{3}\.jpg$/;
 
-function collect(id: string): Msg[] {
-  const got: Msg[] = [];
-  helper.getNode(id).on('input', (m: Msg) => got.push(m));
-  return got;
-}
-
-async function waitFor(cond: () => boolean, ms = 8000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 function flow(port: number, snapshotCfg: Record<string, unknown> = {}, cameraCfg: Record<string, unknown> = {}) {
   return [
     { id: 's', type: 'snapshot', name: '', camera: 'cam', wires: [['out']], ...snapshotCfg },
     { id: 'out', type: 'helper' },
-    { id: 'c', type: 'catch', scope: ['s'], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
-    { id: 'cm', type: 'complete', scope: ['s'], uncaught: false, wires: [['completed']] },
-    { id: 'completed', type: 'helper' },
+    ...catchAndComplete('s'),
     { id: 'cam', type: 'axis-camera', name: 'Front door', host: '127.0.0.1', port, protocol: 'http', auth: 'auto', ...cameraCfg },
   ];
 }
@@ -66,15 +47,10 @@ function creds(password = PASSWORD) {
   return { cam: { user: USER, password } };
 }
 
-/** Sinon spies sit on Node.prototype: keep only the calls made by this node. */
-function callsOf(node: any, method: 'status' | 'error'): { args: any[] }[] {
-  return node[method].getCalls().filter((c: { thisValue: unknown }) => c.thisValue === node);
-}
-
-function lastStatus(node: any): { fill?: string; shape?: string; text?: string } {
-  const calls = callsOf(node, 'status');
-  assert.ok(calls.length > 0, 'no status yet');
-  return calls[calls.length - 1]!.args[0];
+function lastStatus(node: unknown): { fill?: string; shape?: string; text?: string } {
+  const statuses = statusesOf(node);
+  assert.ok(statuses.length > 0, 'no status yet');
+  return statuses[statuses.length - 1]!;
 }
 
 describe('snapshot node', function () {
@@ -96,14 +72,11 @@ describe('snapshot node', function () {
     return (dead.address() as net.AddressInfo).port;
   }
 
-  beforeEach(async () => {
-    await new Promise((r) => helper.startServer(r));
-  });
+  beforeEach(startNodeRed);
   afterEach(async () => {
     sub?.unsubscribe();
     sub = null;
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
+    await stopNodeRed();
     await sim?.close();
     sim = null;
     for (const s of deadSockets) s.destroy();
