@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { MjpegFileWriter } from '../src/recording/writer';
-import { MjpegFilePlayer, PlayerFrame } from '../src/recording/player';
+import { playAll } from './support/recording';
 
 const run = promisify(execFile);
 const TOOL_TIMEOUT_MS = 20_000;
@@ -21,18 +21,6 @@ function has(tool: string): boolean {
   } catch {
     return false;
   }
-}
-
-function playAll(file: string): Promise<PlayerFrame[]> {
-  const frames: PlayerFrame[] = [];
-  return new Promise((resolve, reject) => {
-    new MjpegFilePlayer({
-      path: file,
-      fps: 500,
-      onFrame: (f) => frames.push(f),
-      onEnd: (err) => (err ? reject(err) : resolve(frames)),
-    }).start();
-  });
 }
 
 /** `count` test-pattern JPEGs from ffmpeg, in the given muxer (`mjpeg` raw or `mpjpeg` multipart). */

@@ -4,16 +4,16 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MjpegFilePlayer, PlayerFrame } from '../../src/recording/player';
+import type { PlayerFrame } from '../../src/recording/player';
+import { helper, collect, startNodeRed, stopNodeRed, type Msg } from '../support/node-red';
+import { catchAndComplete } from '../support/flow-nodes';
+import { playAll } from '../support/recording';
+import { waitFor } from '../support/wait';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const recordNode = require('../../nodes/mjpg-record');
 
-type Msg = Record<string, any>;
-
+const WAIT_MS = 5000;
 
 function frameMsg(data: Buffer, seq: number, time: number): Msg {
   return {
@@ -23,40 +23,11 @@ function frameMsg(data: Buffer, seq: number, time: number): Msg {
   };
 }
 
-function collect(id: string): Msg[] {
-  const got: Msg[] = [];
-  helper.getNode(id).on('input', (m: Msg) => got.push(m));
-  return got;
-}
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(5);
-  }
-}
-
-function playAll(file: string): Promise<PlayerFrame[]> {
-  const frames: PlayerFrame[] = [];
-  return new Promise((resolve, reject) => {
-    new MjpegFilePlayer({
-      path: file,
-      fps: 500,
-      onFrame: (f) => frames.push(f),
-      onEnd: (err) => (err ? reject(err) : resolve(frames)),
-    }).start();
-  });
-}
-
 function flow(cfg: Record<string, unknown>) {
   return [
     { id: 'r', type: 'mjpg-record', name: '', wires: [['out']], timestamped: true, createFolder: false, autoStart: true, ...cfg },
     { id: 'out', type: 'helper' },
-    { id: 'catch1', type: 'catch', scope: ['r'], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
-    { id: 'complete1', type: 'complete', scope: ['r'], uncaught: false, wires: [['completed']] },
-    { id: 'completed', type: 'helper' },
+    ...catchAndComplete('r'),
   ];
 }
 
@@ -67,11 +38,10 @@ describe('mjpg-record node', function () {
 
   beforeEach(async () => {
     dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'mjpg-node-'));
-    await new Promise((r) => helper.startServer(r));
+    await startNodeRed();
   });
   afterEach(async () => {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
+    await stopNodeRed();
     await fsp.rm(dir, { recursive: true, force: true });
   });
 
@@ -83,7 +53,7 @@ describe('mjpg-record node', function () {
     const t0 = 1_700_000_000_000;
     jpegs.slice(0, 10).forEach((j, i) => r.receive(frameMsg(j, i + 1, t0 + i * 100)));
     r.receive({ topic: 'stop' });
-    await waitFor(() => out.length === 1);
+    await waitFor(() => out.length === 1, WAIT_MS);
     const m = out[0]!;
     assert.equal(path.dirname(m.filename), dir);
     assert.match(path.basename(m.filename), /^door-\d{8}-\d{6}\.mjpg$/);
@@ -99,10 +69,10 @@ describe('mjpg-record node', function () {
     r.receive({ record: true });
     r.receive(frameMsg(jpegs[11]!, 12, t0 + 1100));
     r.receive({ record: false });
-    await waitFor(() => out.length === 2);
+    await waitFor(() => out.length === 2, WAIT_MS);
     assert.equal(out[1]!.payload.frames, 1);
     assert.ok((await playAll(out[1]!.filename))[0]!.data.equals(jpegs[11]!));
-    await waitFor(() => completed.length === 15);
+    await waitFor(() => completed.length === 15, WAIT_MS);
   });
 
   it('rotates by size: one msg per file, together every frame', async () => {
@@ -113,7 +83,7 @@ describe('mjpg-record node', function () {
     const r = helper.getNode('r');
     jpegs.forEach((j, i) => r.receive(frameMsg(j, i + 1, Date.now())));
     r.receive({ topic: 'stop' });
-    await waitFor(() => out.reduce((s, m) => s + m.payload.frames, 0) === jpegs.length);
+    await waitFor(() => out.reduce((s, m) => s + m.payload.frames, 0) === jpegs.length, WAIT_MS);
     assert.ok(out.length >= 5, `files ${out.length}`);
     const all: PlayerFrame[] = [];
     for (const m of out) all.push(...(await playAll(m.filename)));
@@ -130,7 +100,7 @@ describe('mjpg-record node', function () {
     r.receive(frameMsg(jpegs[1]!, 2, 2000));
     r.receive(frameMsg(jpegs[2]!, 3, 3000));
     r.receive({ topic: 'stop' });
-    await waitFor(() => out.length === 2);
+    await waitFor(() => out.length === 2, WAIT_MS);
     assert.deepEqual(
       out.map((m) => [m.filename, m.payload.frames]),
       [
@@ -146,7 +116,7 @@ describe('mjpg-record node', function () {
     const completed = collect('completed');
     const r = helper.getNode('r');
     jpegs.slice(0, 5).forEach((j, i) => r.receive(frameMsg(j, i + 1, 1000 + i)));
-    await waitFor(() => caught.length >= 1 && completed.length === 5);
+    await waitFor(() => caught.length >= 1 && completed.length === 5, WAIT_MS);
     await sleep(50);
     assert.equal(caught.length, 1, 'reported once');
     assert.equal(caught[0]!.error.code, 'ERR_FILE');
@@ -158,7 +128,7 @@ describe('mjpg-record node', function () {
     const r2 = helper.getNode('r');
     jpegs.slice(0, 5).forEach((j, i) => r2.receive(frameMsg(j, i + 1, 1000 + i)));
     r2.receive({ topic: 'stop' });
-    await waitFor(() => out.length === 1);
+    await waitFor(() => out.length === 1, WAIT_MS);
     assert.equal(out[0]!.payload.frames, 5);
     assert.equal(path.dirname(out[0]!.filename), path.join(dir, 'made', 'here'));
   });
@@ -171,7 +141,7 @@ describe('mjpg-record node', function () {
     r.receive({ payload: 'text' });
     r.receive({ payload: 'text again' });
     r.receive({ payload: Buffer.from('nope') });
-    await waitFor(() => completed.length === 3);
+    await waitFor(() => completed.length === 3, WAIT_MS);
     await sleep(50);
     assert.equal(caught.length, 2);
     assert.equal(caught[0]!.error.code, 'ERR_NOT_JPEG');
@@ -181,7 +151,7 @@ describe('mjpg-record node', function () {
     await helper.load(recordNode, flow({ folder: dir, filename: 'x', rotateMB: -5, rotateMinutes: 0 }));
     const completed = collect('completed');
     helper.getNode('r').receive(frameMsg(jpegs[0]!, 1, 1));
-    await waitFor(() => completed.length === 1);
+    await waitFor(() => completed.length === 1, WAIT_MS);
     assert.ok(helper.log().args.some((a: any[]) => a[0]?.level === helper.log().ERROR && /rotateMB|Rotation size/.test(String(a[0].msg))));
   });
 
