@@ -13,6 +13,7 @@ import { MjpegBroadcaster, BroadcasterOptions, parseViewerQuery } from '../src/r
 import { validateRelayPath } from '../src/relay/path';
 import { corsHeaders } from '../src/relay/cors';
 import { isCameraError } from '../src/errors';
+import { fakeJpeg } from './support/jpeg-samples';
 
 const jpegCache = new Map<string, Buffer>();
 
@@ -36,17 +37,6 @@ function encodeColour(i: number, width: number, height: number): Buffer {
     data[p * 4 + 3] = 0xff;
   }
   return encode({ data, width, height }, 80).data;
-}
-
-/** A JPEG-shaped buffer of `size` bytes (SOI … EOI): the broadcaster never decodes. */
-function bigFrame(i: number, size: number): Buffer {
-  const b = Buffer.alloc(size, i & 0xff);
-  b[0] = 0xff;
-  b[1] = 0xd8;
-  b.writeUInt32BE(i, 2);
-  b[size - 2] = 0xff;
-  b[size - 1] = 0xd9;
-  return b;
 }
 
 /** Strict reader of our stream layout; throws on anything unexpected. */
@@ -244,7 +234,7 @@ describe('relay: MjpegBroadcaster over real sockets', function () {
     let maxBuffered = 0;
     const stalledStats = () => bc.stats.perViewer.find((p) => p.id === 1)!;
     for (let i = 0; i < N; i++) {
-      bc.publish(bigFrame(i, FRAME));
+      bc.publish(fakeJpeg(i, FRAME));
       await reader.waitParts(i + 1, 10_000);
       maxBuffered = Math.max(maxBuffered, stalledStats().buffered);
     }
@@ -261,7 +251,7 @@ describe('relay: MjpegBroadcaster over real sockets', function () {
     const resumed = new PartReader(bc.boundary);
     stalled.res.on('data', (c: Buffer) => resumed.push(c));
     stalled.res.resume();
-    bc.publish(bigFrame(N, FRAME));
+    bc.publish(fakeJpeg(N, FRAME));
     await until(() => resumed.parts.some((p) => p.body.readUInt32BE(2) === N), 'newest frame at the stalled viewer', 10_000);
     const ids = resumed.parts.map((p) => p.body.readUInt32BE(2));
     assert.deepEqual([...ids].sort((x, y) => x - y), ids, 'frames stay in order');
@@ -277,7 +267,7 @@ describe('relay: MjpegBroadcaster over real sockets', function () {
     const t0 = Date.now();
     while (bc.stats.evicted === 0) {
       assert.ok(Date.now() - t0 < 15_000, 'no eviction');
-      bc.publish(bigFrame(i++, 256 * 1024));
+      bc.publish(fakeJpeg(i++, 256 * 1024));
       await sleep(5);
     }
     const [info] = await evicted;
@@ -392,7 +382,7 @@ describe('relay: MjpegBroadcaster over real sockets', function () {
     await start();
     const v1 = await view();
     const stalled = await view('/live', { paused: true });
-    for (let i = 0; i < 40; i++) bc.publish(bigFrame(i, 256 * 1024));
+    for (let i = 0; i < 40; i++) bc.publish(fakeJpeg(i, 256 * 1024));
     const ended = once(v1.res, 'end');
     const stalledClosed = once(serverSide(stalled), 'close');
     bc.close();

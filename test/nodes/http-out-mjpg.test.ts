@@ -8,25 +8,20 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { helper, collect, startNodeRed, type Msg } from '../support/node-red';
+import { catchAndComplete } from '../support/flow-nodes';
+import { fakeJpeg } from '../support/jpeg-samples';
+import { partsByLength } from '../support/multipart';
+import { waitFor } from '../support/wait';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const relayNode = require('../../nodes/http-out-mjpg');
 
-type Msg = Record<string, any>;
 type App = http.RequestListener & { _router?: { stack: unknown[] } };
 
-function jpeg(seq: number, size = 64): Buffer {
-  const b = Buffer.alloc(size, seq & 0xff);
-  b[0] = 0xff;
-  b[1] = 0xd8;
-  b.writeUInt32BE(seq, 2);
-  b[size - 2] = 0xff;
-  b[size - 1] = 0xd9;
-  return b;
-}
+const WAIT_MS = 5000;
+
+const jpeg = (seq: number, size = 64): Buffer => fakeJpeg(seq, size);
 
 function frameMsg(seq: number, size = 64): Msg {
   return {
@@ -34,14 +29,6 @@ function frameMsg(seq: number, size = 64): Msg {
     payload: jpeg(seq, size),
     frame: { seq, time: 1_700_000_000_000 + seq, size, width: null, height: null, fps: 0, camera: 'c', headers: {} },
   };
-}
-
-async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 /** Collects a stream's bytes and splits the JPEG bodies out by Content-Length. */
@@ -57,17 +44,7 @@ class StreamClient {
     return /boundary=(\S+)/.exec(String(this.res.headers['content-type']))![1];
   }
   parts(): Buffer[] {
-    const out: Buffer[] = [];
-    let off = 0;
-    for (;;) {
-      const hdrEnd = this.raw.indexOf('\r\n\r\n', off);
-      if (hdrEnd < 0) return out;
-      const len = Number(/Content-Length: (\d+)/.exec(this.raw.subarray(off, hdrEnd).toString('latin1'))?.[1]);
-      // A part without a length would make no progress: stop rather than loop.
-      if (!Number.isInteger(len) || this.raw.length < hdrEnd + 4 + len) return out;
-      out.push(this.raw.subarray(hdrEnd + 4, hdrEnd + 4 + len));
-      off = hdrEnd + 4 + len;
-    }
+    return partsByLength(this.raw);
   }
 }
 
@@ -106,7 +83,7 @@ describe('http-out-mjpg node', function () {
   }
 
   beforeEach(async function () {
-    await new Promise((r) => helper.startServer(r));
+    await startNodeRed();
     server = http.createServer((req, res) => {
       if (app) app(req, res);
       else res.end();
@@ -138,12 +115,12 @@ describe('http-out-mjpg node', function () {
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^multipart\/x-mixed-replace; boundary=/);
     const c = new StreamClient(res);
-    await waitFor(() => c.parts().length === 1, 'latest frame on connect');
+    await waitFor(() => c.parts().length === 1, WAIT_MS, 'latest frame on connect');
     assert.ok(c.raw.toString('latin1').startsWith(`--${c.boundary}\r\n`), 'first bytes are a delimiter');
     assert.deepEqual(c.parts()[0], jpeg(1));
     for (let i = 2; i <= 5; i++) {
       node.receive(frameMsg(i));
-      await waitFor(() => c.parts().length === i, `frame ${i}`);
+      await waitFor(() => c.parts().length === i, WAIT_MS, `frame ${i}`);
     }
     assert.deepEqual(c.parts(), [1, 2, 3, 4, 5].map((i) => jpeg(i)));
     assert.match(c.raw.toString('latin1'), /X-Timestamp: 1700000000\.005\r\n/);
@@ -165,9 +142,9 @@ describe('http-out-mjpg node', function () {
     node.on('call:status', (call: { args: any[] }) => statuses.push(call.args[0]));
     // The helper's RED._ returns the key, so the viewer count shows in the fill colour only.
     const res = await get('/cam/live');
-    await waitFor(() => statuses.some((s) => s.fill === 'green' && s.text === 'http-out-mjpg.status.viewers'), 'green status with a viewer');
+    await waitFor(() => statuses.some((s) => s.fill === 'green' && s.text === 'http-out-mjpg.status.viewers'), WAIT_MS, 'green status with a viewer');
     res.destroy();
-    await waitFor(() => statuses[statuses.length - 1]?.fill === 'grey', 'grey status after the viewer left');
+    await waitFor(() => statuses[statuses.length - 1]?.fill === 'grey', WAIT_MS, 'grey status after the viewer left');
   });
 
   it('max viewers: 503 with Retry-After', async function () {
@@ -181,23 +158,16 @@ describe('http-out-mjpg node', function () {
   });
 
   it('a msg that is not a JPEG reaches Catch once per kind of problem; done() once per input', async function () {
-    await load({}, [
-      { id: 'c', type: 'catch', scope: ['r'], uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper' },
-      { id: 'cm', type: 'complete', scope: ['r'], uncaught: false, wires: [['completed']] },
-      { id: 'completed', type: 'helper' },
-    ]);
-    const caught: Msg[] = [];
-    const completed: Msg[] = [];
-    helper.getNode('caught').on('input', (m: Msg) => caught.push(m));
-    helper.getNode('completed').on('input', (m: Msg) => completed.push(m));
+    await load({}, catchAndComplete('r'));
+    const caught = collect('caught');
+    const completed = collect('completed');
     const node = helper.getNode('r');
     node.receive({ payload: 'hello' });
     node.receive({ payload: 'again' });
     node.receive({ payload: Buffer.from('not a jpeg') });
     node.receive({});
     node.receive(frameMsg(1));
-    await waitFor(() => caught.length === 3 && completed.length === 2, 'catch and complete');
+    await waitFor(() => caught.length === 3 && completed.length === 2, WAIT_MS, 'catch and complete');
     await sleep(50);
     assert.equal(caught.length, 3);
     assert.deepEqual(
@@ -228,11 +198,11 @@ describe('http-out-mjpg node', function () {
     const node = helper.getNode('r');
     node.receive(frameMsg(1));
     const c = new StreamClient(await get('/cam/live'));
-    await waitFor(() => c.parts().length === 1, 'first frame');
+    await waitFor(() => c.parts().length === 1, WAIT_MS, 'first frame');
     const stackBefore = app!._router!.stack.length;
 
     await helper.setFlows([{ id: 'r2', type: 'http-out-mjpg', url: '/cam/other', maxViewers: 5, fps: 0, stuckTimeout: 30, wires: [] }], 'full');
-    await waitFor(() => c.ended, 'old viewer ended');
+    await waitFor(() => c.ended, WAIT_MS, 'old viewer ended');
     const old = await get('/cam/live');
     assert.equal(old.statusCode, 404);
     await text(old);
@@ -243,7 +213,7 @@ describe('http-out-mjpg node', function () {
 
     helper.getNode('r2').receive(frameMsg(9));
     const c2 = new StreamClient(await get('/cam/other'));
-    await waitFor(() => c2.parts().length === 1, 'frame on the new path');
+    await waitFor(() => c2.parts().length === 1, WAIT_MS, 'frame on the new path');
     assert.deepEqual(c2.parts()[0], jpeg(9));
   });
 
@@ -253,7 +223,7 @@ describe('http-out-mjpg node', function () {
     await helper.setFlows([{ id: 'r3', type: 'http-out-mjpg', url: '/cam/live', maxViewers: 5, fps: 0, stuckTimeout: 30, wires: [] }], 'full');
     helper.getNode('r3').receive(frameMsg(3));
     const c = new StreamClient(await get('/cam/live'));
-    await waitFor(() => c.parts().length === 1, 'frame from the new node');
+    await waitFor(() => c.parts().length === 1, WAIT_MS, 'frame from the new node');
     assert.deepEqual(c.parts()[0], jpeg(3));
   });
 

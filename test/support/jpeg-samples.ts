@@ -201,3 +201,18 @@ export function labelledJpegs(n: number): Buffer[] {
   }
   return out;
 }
+
+/**
+ * A JPEG-shaped buffer of `size` bytes (SOI, `seq` as a 32-bit number, filler,
+ * EOI), for code that never decodes: cheap at any size, and each frame tells
+ * its `seq` back through `readUInt32BE(2)`.
+ */
+export function fakeJpeg(seq: number, size: number): Buffer {
+  const b = Buffer.alloc(size, seq & 0xff);
+  b[0] = 0xff;
+  b[1] = 0xd8;
+  b.writeUInt32BE(seq, 2);
+  b[size - 2] = 0xff;
+  b[size - 1] = 0xd9;
+  return b;
+}
