@@ -18,12 +18,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSimulator, CameraSimulator, FRAME_COMMENT_PREFIX } from './support/simulator';
 import { testCerts } from './support/tls-certs';
-import { makeJpeg, part } from './support/jpeg-samples';
+import { fakeJpeg, makeJpeg, part } from './support/jpeg-samples';
+import { helper, collect, startNodeRed, statusesOf, stopNodeRed, warningsOf } from './support/node-red';
+import { cameraConfig, catchAll, mjpgIn } from './support/flow-nodes';
+import { exposeGc } from './support/gc';
+import { partsByLength } from './support/multipart';
+import { waitFor } from './support/wait';
 import { CameraHttpClient } from '../src/http';
 import { HttpStreamSource } from '../src/http-source';
 import { StreamSession, Frame } from '../src/session';
@@ -31,27 +34,14 @@ import { CameraError } from '../src/errors';
 import { jpegSize } from '../src/jpeg/jpeg-info';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const cameraNode = require('../nodes/axis-camera');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mjpgInNode = require('../nodes/mjpg-in');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const relayNode = require('../nodes/http-out-mjpg');
 
-type Msg = Record<string, any>;
-
 const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2, jitter: 0, healthyResetMs: 60_000 };
 const MB = 1024 * 1024;
-
-async function waitFor(cond: () => boolean, ms = 8000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 function activeHandles(): number {
   return (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
@@ -75,27 +65,6 @@ function assertWholeFrame(data: Buffer, width: number, height: number, fromSimul
     const stamps = data.toString('latin1').split(`${FRAME_COMMENT_PREFIX} seq=`).length - 1;
     assert.equal(stamps, 1, 'exactly one simulator frame in the JPEG');
   }
-}
-
-function cam(id: string, port: number, extra: Record<string, unknown> = {}) {
-  return { id, type: 'axis-camera', name: `Camera ${id}`, host: '127.0.0.1', port, protocol: 'http', auth: 'auto', stallTimeout: 2, linger: 0, ...extra };
-}
-
-function inNode(id: string, camera: string, extra: Record<string, unknown> = {}, wires = [['out']]) {
-  return { id, type: 'mjpg-in', source: 'camera', camera, resolution: '160x120', fps: '20', compression: '', cameraNumber: '', startOnDeploy: true, wires, ...extra };
-}
-
-function catchAll(id = 'c') {
-  return [
-    { id, type: 'catch', scope: null, uncaught: false, wires: [[`${id}-out`]] },
-    { id: `${id}-out`, type: 'helper' },
-  ];
-}
-
-function collect(id: string): Msg[] {
-  const got: Msg[] = [];
-  helper.getNode(id).on('input', (m: Msg) => got.push(m));
-  return got;
 }
 
 /**
@@ -192,13 +161,12 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
   });
 
   beforeEach(async () => {
-    await new Promise((r) => helper.startServer(r));
+    await startNodeRed();
     baseline = activeHandles();
   });
 
   afterEach(async () => {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
+    await stopNodeRed();
     await sim?.close();
     sim = null;
     await custom?.close();
@@ -208,10 +176,10 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
   describe('through mjpg-in nodes', () => {
     async function loadSim(simOpts: Parameters<typeof startSimulator>[0], flowExtra: Record<string, unknown>[] = [], camExtra: Record<string, unknown> = {}) {
       sim = await startSimulator(simOpts);
-      await helper.load([cameraNode, mjpgInNode], [cam('cam', sim.port, camExtra), inNode('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll(), ...flowExtra], {
+      await helper.load([cameraNode, mjpgInNode], [cameraConfig('cam', sim.port, camExtra), mjpgIn('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll(), ...flowExtra], {
         cam: { user: 'root', password: 'pass' },
       });
-      return { got: collect('out'), caught: collect('c-out') };
+      return { got: collect('out'), caught: collect('caught') };
     }
 
     async function unloadAndCheck(): Promise<void> {
@@ -254,9 +222,9 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
     it('HTML login page instead of a stream: ERR_NOT_MJPEG once to Catch, no frame; streams when the camera is fixed', async () => {
       sim = await startSimulator({ auth: 'none' });
       sim.setFault({ kind: 'html' });
-      await helper.load([cameraNode, mjpgInNode], [cam('cam', sim.port), inNode('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll()]);
+      await helper.load([cameraNode, mjpgInNode], [cameraConfig('cam', sim.port), mjpgIn('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll()]);
       const got = collect('out');
-      const caught = collect('c-out');
+      const caught = collect('caught');
       await waitFor(() => sim!.stats.requests >= 2, 10_000, 'a retry');
       assert.equal(got.length, 0);
       assert.equal(caught.length, 1);
@@ -273,13 +241,13 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
       // Two config nodes for the same camera: two hubs, so two camera connections.
       await helper.load(
         [cameraNode, mjpgInNode],
-        [cam('cam1', sim.port), cam('cam2', sim.port), inNode('in1', 'cam1', {}, [['out1']]), inNode('in2', 'cam2', { startOnDeploy: false }, [['out2']]),
+        [cameraConfig('cam1', sim.port), cameraConfig('cam2', sim.port), mjpgIn('in1', 'cam1', {}, [['out1']]), mjpgIn('in2', 'cam2', { startOnDeploy: false }, [['out2']]),
           { id: 'out1', type: 'helper' }, { id: 'out2', type: 'helper' }, ...catchAll()],
         { cam1: { user: 'root', password: 'pass' }, cam2: { user: 'root', password: 'pass' } },
       );
       const got1 = collect('out1');
       const got2 = collect('out2');
-      const caught = collect('c-out');
+      const caught = collect('caught');
       await waitFor(() => got1.length >= 2, 10_000, 'first viewer streaming');
       helper.getNode('in2').receive({ payload: 'start' });
       await waitFor(() => caught.some((m) => m.payload.code === 'ERR_CAMERA_BUSY'), 10_000, 'busy reported');
@@ -303,11 +271,11 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
         const m = /nonce="([^"]+)"/.exec(String(req.headers.authorization ?? ''));
         if (m) nonces.push({ nonce: m[1]!, at: Date.now() });
       };
-      await helper.load([cameraNode, mjpgInNode], [cam('cam', sim.port), inNode('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll()], {
+      await helper.load([cameraNode, mjpgInNode], [cameraConfig('cam', sim.port), mjpgIn('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll()], {
         cam: { user: 'root', password: 'pass' },
       });
       const got = collect('out');
-      const caught = collect('c-out');
+      const caught = collect('caught');
       await waitFor(() => got.length >= 3, 10_000, 'frames before the reboot');
       const rebootAt = Date.now();
       sim.setFault({ kind: 'reboot', ms: 2000 });
@@ -355,12 +323,12 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
       try {
         await helper.load(
           [cameraNode, mjpgInNode],
-          [cam('cam', custom.port, { maxFrameMB: 32, auth: 'none' }), inNode('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll()],
+          [cameraConfig('cam', custom.port, { maxFrameMB: 32, auth: 'none' }), mjpgIn('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll()],
         );
         const got = collect('out');
         const n = helper.getNode('in');
         await waitFor(() => got.length >= 5, 30_000, 'frames after the big part');
-        const warns = n.warn.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => String(c.args[0]));
+        const warns = warningsOf(n);
         assert.ok(warns.some((w: string) => /exceeds the limit/.test(w)), JSON.stringify(warns));
         assert.ok(bigSent, 'the whole 60 MB part was sent');
         assert.equal(custom.requests, 1, 'dropped in-stream, no reconnect');
@@ -399,11 +367,11 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
       const port = sim.port;
       await helper.load(
         [cameraNode, mjpgInNode],
-        [cam('cam', port, { protocol: 'https', ca: certA.cert }), inNode('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll()],
+        [cameraConfig('cam', port, { protocol: 'https', ca: certA.cert }), mjpgIn('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll()],
         { cam: { user: 'root', password: 'pass' } },
       );
       const got = collect('out');
-      const caught = collect('c-out');
+      const caught = collect('caught');
       await waitFor(() => got.length >= 3, 10_000, 'frames over TLS with cert A');
       await sim.close();
       sim = await startSimulator({ auth: 'digest', https: certB, port });
@@ -420,7 +388,7 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
     it('100 redeploys while streaming: camera connections back to 0, handles do not grow', async function () {
       this.timeout(120_000);
       sim = await startSimulator({ auth: 'digest' });
-      const flow = [cam('cam', sim.port), inNode('in', 'cam'), { id: 'out', type: 'helper' }];
+      const flow = [cameraConfig('cam', sim.port), mjpgIn('in', 'cam'), { id: 'out', type: 'helper' }];
       const handlesAt: number[] = [];
       for (let i = 0; i < 100; i++) {
         await helper.load([cameraNode, mjpgInNode], flow, { cam: { user: 'root', password: 'pass' } });
@@ -490,35 +458,7 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
       await new Promise((r) => server.close(r));
     });
 
-    function fakeJpeg(seq: number, size: number): Buffer {
-      const b = Buffer.alloc(size, seq & 0xff);
-      b[0] = 0xff;
-      b[1] = 0xd8;
-      b.writeUInt32BE(seq, 2);
-      b[size - 2] = 0xff;
-      b[size - 1] = 0xd9;
-      return b;
-    }
-
-    /** Splits a relay stream into part bodies by Content-Length; checks each part is whole. */
-    function parts(raw: Buffer): Buffer[] {
-      const out: Buffer[] = [];
-      let off = 0;
-      for (;;) {
-        const hdrEnd = raw.indexOf('\r\n\r\n', off);
-        if (hdrEnd < 0) return out;
-        const len = Number(/Content-Length: (\d+)/i.exec(raw.subarray(off, hdrEnd).toString('latin1'))?.[1]);
-        // A part without a length would make no progress: stop rather than loop.
-        if (!Number.isInteger(len) || raw.length < hdrEnd + 4 + len) return out;
-        out.push(raw.subarray(hdrEnd + 4, hdrEnd + 4 + len));
-        off = hdrEnd + 4 + len;
-      }
-    }
-
-    function statuses(): any[] {
-      const n = helper.getNode('r');
-      return n.status.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => c.args[0]);
-    }
+    const statuses = () => statusesOf(helper.getNode('r'));
 
     it('a viewer disconnecting mid-frame leaves the others whole and the count at the right value', async () => {
       await helper.load([capture, relayNode], [{ id: 'r', type: 'http-out-mjpg', url: '/cam/live', maxViewers: 5, fps: 0, stuckTimeout: 30, wires: [] }]);
@@ -548,7 +488,7 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
         const seqAtLeave = seq;
         await waitFor(() => seq >= seqAtLeave + 10, 5000, '10 more frames published');
         await waitFor(() => statuses().slice(-1)[0]?.fill === 'green', 3000, 'status with viewers');
-        const all = parts(Buffer.concat(stayed));
+        const all = partsByLength(Buffer.concat(stayed));
         assert.ok(all.length >= 5, `${all.length} parts for the viewer that stayed`);
         for (const p of all) {
           assert.equal(p.length, SIZE);
@@ -583,7 +523,7 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
                   const chunks: Buffer[] = [];
                   res.on('data', (c: Buffer) => {
                     chunks.push(c);
-                    const ps = parts(Buffer.concat(chunks));
+                    const ps = partsByLength(Buffer.concat(chunks));
                     if (ps.length >= 2) {
                       for (const p of ps) assert.ok(p.length === 8 * 1024 && p[0] === 0xff && p[p.length - 1] === 0xd9);
                       served++;
@@ -608,14 +548,6 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
     });
   });
 });
-
-/** `global.gc` without --expose-gc on the mocha command line. */
-function exposeGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g) return g;
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-}
 
 /** A second self-signed certificate for 127.0.0.1: same name as cert A, different key. */
 function newSelfSignedCert(): { cert: string; key: string } {

@@ -7,8 +7,6 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import util from 'node:util';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,10 +17,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startSimulator, CameraSimulator } from './support/simulator';
 import { testCerts } from './support/tls-certs';
 import { makeJpeg, part } from './support/jpeg-samples';
+import { helper, collect, startNodeRed, stopNodeRed, warningsOf, type Msg } from './support/node-red';
+import { cameraConfig, mjpgIn } from './support/flow-nodes';
+import { exposeGc } from './support/gc';
+import { waitFor } from './support/wait';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cameraNode = require('../nodes/axis-camera');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -30,39 +29,9 @@ const mjpgInNode = require('../nodes/mjpg-in');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const debugNode = require(require.resolve('@node-red/nodes/core/common/21-debug.js', { paths: [path.dirname(require.resolve('node-red'))] }));
 
-type Msg = Record<string, any>;
 const MB = 1024 * 1024;
 /** Distinctive, so any appearance anywhere is a leak and not a coincidence. */
 const SECRET = 'Zq7-unique-Pa55w0rd-xK';
-
-async function waitFor(cond: () => boolean, ms = 8000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-function cam(id: string, port: number, extra: Record<string, unknown> = {}) {
-  return { id, type: 'axis-camera', name: `Camera ${id}`, host: '127.0.0.1', port, protocol: 'http', auth: 'auto', stallTimeout: 2, linger: 0, ...extra };
-}
-
-function inNode(id: string, camera: string, wires: string[][], extra: Record<string, unknown> = {}) {
-  return { id, type: 'mjpg-in', source: 'camera', camera, resolution: '160x120', fps: '20', compression: '', cameraNumber: '', startOnDeploy: true, wires, ...extra };
-}
-
-function collect(id: string): Msg[] {
-  const got: Msg[] = [];
-  helper.getNode(id).on('input', (m: Msg) => got.push(m));
-  return got;
-}
-
-function exposeGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g) return g;
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-}
 
 /** Everything, errors with their cause chains and own properties included. */
 function dump(x: unknown): string {
@@ -73,13 +42,10 @@ describe('security', function () {
   this.timeout(60_000);
   let sims: CameraSimulator[] = [];
 
-  beforeEach(async () => {
-    await new Promise((r) => helper.startServer(r));
-  });
+  beforeEach(startNodeRed);
 
   afterEach(async () => {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
+    await stopNodeRed();
     for (const s of sims.splice(0)) await s.close();
   });
 
@@ -109,10 +75,10 @@ describe('security', function () {
       await helper.load(
         [cameraNode, mjpgInNode, debugNode],
         [
-          cam('camA', simA.port, { auth: 'basic' }),
-          cam('camB', simB.port, { auth: 'auto' }),
-          inNode('inA', 'camA', [['frames', 'dbg']]),
-          inNode('inB', 'camB', [['frames']]),
+          cameraConfig('camA', simA.port, { auth: 'basic' }),
+          cameraConfig('camB', simB.port, { auth: 'auto' }),
+          mjpgIn('inA', 'camA', {}, [['frames', 'dbg']]),
+          mjpgIn('inB', 'camB', {}, [['frames']]),
           { id: 'frames', type: 'helper' },
           { id: 'c', type: 'catch', scope: null, uncaught: false, wires: [['caught', 'dbg']] },
           { id: 'caught', type: 'helper' },
@@ -194,10 +160,10 @@ describe('security', function () {
     await helper.load(
       [cameraNode, mjpgInNode],
       [
-        cam('strict', sim.port, { protocol: 'https' }),
-        cam('lax', sim.port, { protocol: 'https', allowSelfSigned: true }),
-        inNode('inStrict', 'strict', [['outStrict']]),
-        inNode('inLax', 'lax', [['outLax']], { resolution: '320x240' }),
+        cameraConfig('strict', sim.port, { protocol: 'https' }),
+        cameraConfig('lax', sim.port, { protocol: 'https', allowSelfSigned: true }),
+        mjpgIn('inStrict', 'strict', {}, [['outStrict']]),
+        mjpgIn('inLax', 'lax', { resolution: '320x240' }, [['outLax']]),
         { id: 'outStrict', type: 'helper' },
         { id: 'outLax', type: 'helper' },
         { id: 'c', type: 'catch', scope: ['inStrict'], uncaught: false, wires: [['caught']] },
@@ -253,11 +219,11 @@ describe('security', function () {
     try {
       await helper.load(
         [cameraNode, mjpgInNode],
-        [cam('cam', (server.address() as AddressInfo).port, { auth: 'none' }), inNode('in', 'cam', [['out']]), { id: 'out', type: 'helper' }],
+        [cameraConfig('cam', (server.address() as AddressInfo).port, { auth: 'none' }), mjpgIn('in', 'cam'), { id: 'out', type: 'helper' }],
       );
       const got = collect('out');
       const n = helper.getNode('in');
-      const warns = () => n.warn.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => String(c.args[0]));
+      const warns = () => warningsOf(n);
       await waitFor(() => warns().some((w: string) => /header exceeds/.test(w)), 10_000, 'ERR_HEADER_TOO_LARGE warning');
       await waitFor(() => got.length >= 5, 10_000, 'frames after the oversized header');
       for (const m of got) assert.equal(m.payload.length, normal.length);
