@@ -13,10 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { startSimulator, CameraSimulator } from './support/simulator';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
+import { helper, startNodeRed, stopNodeRed } from './support/node-red';
 
 type FlowNode = { id: string; type: string; z?: string; wires?: string[][]; [k: string]: unknown };
 type NodeModule = (RED: unknown) => unknown;
@@ -49,6 +46,14 @@ const CONTAINER_TYPES = new Set(['tab', 'group', 'subflow', 'junction']);
 const USER = 'root';
 const PASSWORD = 'pass';
 const DEMO_CHECK_TIMEOUT_MS = 120_000;
+
+/** The demo's own HTTP checks (scripts/lib), so test and demo agree on what a whole JPEG part is. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { boundaryOf, freePort, isWholeJpeg } = require(path.join(ROOT, 'scripts', 'lib', 'http-check.js')) as {
+  boundaryOf(contentType: string | undefined): string | null;
+  freePort(): Promise<number>;
+  isWholeJpeg(b: Buffer): boolean;
+};
 
 function readExamples(): { file: string; flow: FlowNode[] }[] {
   return fs
@@ -132,8 +137,6 @@ function get(port: number, p: string): Promise<{ status: number; type: string; b
   });
 }
 
-const isWholeJpeg = (b: Buffer): boolean => b.length > 4 && b[0] === 0xff && b[1] === 0xd8 && b[b.length - 2] === 0xff && b[b.length - 1] === 0xd9;
-
 /** The JPEGs of an mjpg-record file, read by each part's Content-Length. */
 function clipParts(file: Buffer): Buffer[] {
   const out: Buffer[] = [];
@@ -157,12 +160,12 @@ function receiveFrames(port: number, p: string, want: number, timeoutMs = 15_000
     const frames: Buffer[] = [];
     let buf = Buffer.alloc(0);
     const req = http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
-      const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(String(res.headers['content-type']));
-      if (res.statusCode !== 200 || !m) {
+      const boundary = boundaryOf(res.headers['content-type']);
+      if (res.statusCode !== 200 || !boundary) {
         res.resume();
         return done(new Error(`HTTP ${res.statusCode} ${res.headers['content-type']}`));
       }
-      const delim = Buffer.from(`--${(m[1] ?? m[2])!.replace(/^--/, '')}`);
+      const delim = Buffer.from(`--${boundary}`);
       res.on('data', (c: Buffer) => {
         buf = Buffer.concat([buf, c]);
         for (;;) {
@@ -267,12 +270,11 @@ describe('example flows', function () {
     beforeEach(async function () {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'axis-examples-'));
       helper.settings({ fileWorkingDirectory: dir, httpNodeRoot: '/' });
-      await new Promise((r) => helper.startServer(r));
+      await startNodeRed();
     });
 
     afterEach(async function () {
-      await helper.unload();
-      await new Promise((r) => helper.stopServer(r));
+      await stopNodeRed();
       helper.settings({});
       if (server) {
         server.closeAllConnections();
@@ -428,13 +430,7 @@ describe('npm start demo (scripts/demo.js --check)', function () {
   this.timeout(DEMO_CHECK_TIMEOUT_MS + 10_000);
 
   it('starts the simulator and Node-RED, deploys the examples and the live view delivers frames: PASS', async function () {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-      s.on('error', reject);
-    });
+    const port = await freePort();
     const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'demo.js'), '--check', '--port', String(port)], {
       cwd: ROOT,
       env: { ...process.env, OUT_DIR: DIST },
