@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MjpegFilePlayer, MjpegFilePlayerOptions, PlayerFrame } from '../src/recording/player';
 import { MjpegFileWriter } from '../src/recording/writer';
 import { CameraError } from '../src/errors';
+import { waitFor } from './support/wait';
 
 
 
@@ -43,14 +44,6 @@ function play(opts: Omit<MjpegFilePlayerOptions, 'onFrame' | 'onEnd' | 'onError'
   });
   run.player.start();
   return run;
-}
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(5);
-  }
 }
 
 /** Open file descriptors of this process that point at `file` (Linux). */
@@ -136,7 +129,7 @@ describe('recording: MjpegFilePlayer', function () {
     const file = path.join(dir, 'loop.mjpg');
     await record(file, jpegs.slice(0, 3), 1_700_000_000_000, 10);
     const r = track(play({ path: file, loop: true, fps: 200 }));
-    await waitFor(() => r.frames.length >= 8);
+    await waitFor(() => r.frames.length >= 8, 5000);
     await r.player.stop();
     const n = r.frames.length;
     await sleep(50);
@@ -153,7 +146,7 @@ describe('recording: MjpegFilePlayer', function () {
     const file = path.join(dir, 'long.mjpg');
     await record(file, labelledJpegs(50), 1_700_000_000_000, 1000); // 50 s recorded
     const r = track(play({ path: file, fps: 20 }));
-    await waitFor(() => r.frames.length >= 2);
+    await waitFor(() => r.frames.length >= 2, 5000);
     assert.equal(fdsOn(file), 1, 'file open while playing');
     await r.player.stop();
     assert.equal(fdsOn(file), 0, 'file handle released when stop() resolves');
