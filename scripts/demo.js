@@ -195,7 +195,9 @@ function symlink(target, link) {
 /**
  * Node-RED finds this package through <userDir>/node_modules. With the normal
  * dist/ that is a symlink to the project; with OUT_DIR it is a small folder whose
- * dist/ points at OUT_DIR (the package.json paths say dist/...).
+ * dist/ points at OUT_DIR (the package.json paths say dist/...), beside the
+ * project's examples/ and resources/ (the editor's shared script, which
+ * Node-RED serves from the package root).
  */
 function linkPackage(userDir) {
   const link = path.join(userDir, 'node_modules', PKG.name);
@@ -207,6 +209,7 @@ function linkPackage(userDir) {
   fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(link, 'package.json'));
   symlink(DIST, path.join(link, 'dist'));
   symlink(EXAMPLES_DIR, path.join(link, 'examples'));
+  symlink(path.join(ROOT, 'resources'), path.join(link, 'resources'));
 }
 
 /** Dashboard 2.0 in <userDir>/node_modules, unless Node-RED already finds it next to itself. */
