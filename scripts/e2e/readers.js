@@ -157,4 +157,4 @@ async function snapshotJpeg(url, file) {
   };
 }
 
-module.exports = { ffmpegDecode, ffprobeStream, opencvRead, gstDecode, chromiumImg, snapshotJpeg, SYSTEM_PYTHON, CHROMIUM };
+module.exports = { ffmpegDecode, ffprobeStream, opencvRead, gstDecode, chromiumImg, snapshotJpeg, SYSTEM_PYTHON, CHROMIUM, CHROMIUM_ARGS };

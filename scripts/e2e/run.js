@@ -10,6 +10,7 @@
  *     (c) Apache httpd (mod_auth_digest + mod_proxy) in front of a simulator
  *   → read back from http-out-mjpg by ffprobe/ffmpeg, Python OpenCV,
  *     GStreamer and headless Chromium; a snapshot endpoint decoded by ffprobe;
+ *     the Node-RED editor in Chromium (our editor script, types, validators);
  *     `node-red-dev validate` (the Flow Library scorecard).
  *
  * Prints one PASS/FAIL line per check with the measured figures and exits
@@ -28,6 +29,7 @@ const { packPackage, prepareUserDir, startNodeRed, loadedNodes, deployFlows } = 
 const { startSimulatorProcess, startFfmpegServer, startApacheFront } = require('./sources');
 const readers = require('./readers');
 const { validatePackage } = require('./validate');
+const { editorCheck } = require('./editor');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIST = path.resolve(ROOT, process.env.OUT_DIR || 'dist');
@@ -257,6 +259,8 @@ async function main() {
     const r = await readers.chromiumImg(simUrl, size, work);
     return { ...r, figures: `${r.width}x${r.height}, first picture ${r.firstMs} ms after launch, ${r.distinct}/${r.shots} distinct screenshots` };
   });
+  await check(`Node-RED editor in Chromium: resources/ script served, ${EXPECTED_TYPES.length} types registered, validators accept defaults and reject bad values`, () =>
+    editorCheck({ base: red.base, root: ROOT, moduleName: PKG.name, types: EXPECTED_TYPES, cameraId: 'cam-sim', throttleId: 'throttle' }));
   await check(`snapshot behind http in ${ROUTES.snapshot} returns a JPEG ffprobe decodes`, async () => {
     const r = await readers.snapshotJpeg(url(ROUTES.snapshot), path.join(work, 'snapshot.jpg'));
     return { ...r, figures: `${r.bytes} bytes ${r.contentType}, ${r.width}x${r.height}, ${r.ms} ms` };
