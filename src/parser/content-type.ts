@@ -2,8 +2,7 @@
  * Multipart boundary from a Content-Type header value.
  */
 
-/** Parameter values longer than this are not boundaries (RFC 2046 allows 70 chars). */
-const MAX_BOUNDARY_LENGTH = 200;
+import { MAX_BOUNDARY_LENGTH } from './limits';
 
 /**
  * Split `a; b="x;y"; c` into parameters, honouring quoted strings with
