@@ -97,3 +97,20 @@ async function ensureTools() {
 }
 
 module.exports = { ensureTools, APT_PACKAGES };
+
+// `node scripts/e2e/tools.js`: install the tools before `npm test` too, so the
+// unit tests that read our output with ffmpeg or GStreamer run instead of
+// skipping on a fresh machine. Exits non-zero when a tool is still missing.
+if (require.main === module) {
+  ensureTools().then(
+    ({ checks, installMs }) => {
+      for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'MISSING'}  ${c.name}${c.ok ? ` — ${c.version}` : `: ${String(c.detail).slice(0, 300)}`}`);
+      if (installMs) console.log(`(apt-get install took ${(installMs / 1000).toFixed(1)} s)`);
+      process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
+    },
+    (e) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}
