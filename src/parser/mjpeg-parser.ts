@@ -138,8 +138,7 @@ export class MjpegParser {
     const r = this.sniffer.feed(chunk, 0);
     if (r === Sniffed.UNDECIDED) return;
     if (r === Sniffed.MULTIPART) {
-      // May throw for a boundary the framer refuses; the sniffer then still
-      // holds its bytes and the parser stays in sniff mode.
+      // The sniffer only reports boundaries the framer accepts.
       this.multipart.reset(this.sniffer.boundary, true);
       this.current = Mode.MULTIPART;
       const rest = this.sniffer.take();

@@ -12,7 +12,11 @@ import { CameraError, ErrorCodes } from '../errors';
 import { trimPaddingStart } from '../jpeg/jpeg-info';
 import { DASH, EMPTY, LF, SOI } from './framing-bytes';
 import { MAX_BOUNDARY_LENGTH } from './limits';
+import { normalizeBoundary } from './content-type';
 import type { ParseContext } from './parse-context';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHAR = /[\x00-\x1f\x7f]/;
 
 export const enum Sniffed {
   /** Not enough bytes yet; everything pushed so far is held or discarded. */
@@ -45,8 +49,7 @@ export class StreamSniffer {
 
   /**
    * Add `buf[pos..]`. After RAW or MULTIPART, take() hands over the held bytes;
-   * until then the sniffer keeps them, so a caller that fails to set up the
-   * chosen framer (a boundary it rejects) sees the same decision next time.
+   * until then the sniffer keeps them.
    */
   feed(buf: Buffer, pos: number): Sniffed {
     this.held = this.held.length === 0 ? Buffer.from(buf.subarray(pos)) : Buffer.concat([this.held, buf.subarray(pos)]);
@@ -63,8 +66,12 @@ export class StreamSniffer {
       if (s[i] === DASH && s[i + 1] === DASH) {
         if (nl < 0) break;
         const line = s.toString('latin1', i, nl).trim();
-        if (line.length > 2 && line.length - 2 <= MAX_BOUNDARY_LENGTH) {
-          this.boundary = line.slice(2);
+        // Only a boundary the framer accepts makes this a delimiter line: one
+        // with a control byte inside (a lone CR, NUL...) is skipped like any
+        // other line instead of failing push().
+        const candidate = line.slice(2);
+        if (candidate.length <= MAX_BOUNDARY_LENGTH && !CONTROL_CHAR.test(line) && normalizeBoundary(candidate).length > 0) {
+          this.boundary = candidate;
           this.decidedAt = nl + 1;
           return Sniffed.MULTIPART;
         }
