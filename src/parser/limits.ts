@@ -28,6 +28,12 @@ export const MAX_CONTENT_LENGTH_DIGITS = 15;
  * was split at a chunk edge.
  */
 export const SEARCH_LOOKBEHIND = 8;
+/** Header lines per part whose names are remembered to recognise them in the next part. */
+export const MAX_PREDICTED_HEADERS = 16;
+/** Longer header names are not remembered (cameras use short ones). */
+export const MAX_PREDICTED_HEADER_NAME = 64;
+/** A line break is looked for byte by byte this far before asking Buffer#indexOf (a native call). */
+export const SHORT_LINE_SCAN = 128;
 /** Lower-cased header names cached; bounded so a stream of made-up names cannot grow it. */
 export const MAX_CACHED_HEADER_NAMES = 128;
 

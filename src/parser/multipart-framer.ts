@@ -20,7 +20,7 @@ import { ByteAccumulator } from './byte-accumulator';
 import { normalizeBoundary } from './content-type';
 import { copyInto } from './copy';
 import { DELIM_MISMATCH, DELIM_NEED_MORE, DelimiterCheck } from './delimiter-check';
-import { DASH, LF } from './framing-bytes';
+import { DASH, indexOfLf } from './framing-bytes';
 import type { ParseContext } from './parse-context';
 import { emitPart } from './part-emit';
 import { HeadersEnd, PartHeaderReader } from './part-headers';
@@ -234,7 +234,7 @@ export class MultipartFramer {
   }
 
   private onDelimLine(buf: Buffer, pos: number): number {
-    const nl = buf.indexOf(LF, pos);
+    const nl = indexOfLf(buf, pos);
     const end = nl < 0 ? buf.length : nl + 1;
     this.lineSkipped += end - pos;
     if (this.lineSkipped > this.ctx.maxHeaderBytes) {
