@@ -9,7 +9,7 @@
  * through a small buffer of the bytes seen so far.
  */
 
-import { CR, DASH, LF, SPACE } from './framing-bytes';
+import { CR, LF, SPACE } from './framing-bytes';
 import { MAX_DELIMITER_PADDING } from './limits';
 
 /** From feed(): more bytes are needed; every byte given was taken. */
@@ -56,8 +56,15 @@ export class DelimiterCheck {
       let i = pos;
       if (input[i] === CR) i++;
       if (input[i] === LF) i++;
-      const L = this.needle.length;
-      if (i + L <= input.length && input[i] === DASH && input.compare(this.needle, 0, L, i, i + L) === 0) return i + L;
+      const needle = this.needle;
+      const L = needle.length;
+      if (i + L <= input.length) {
+        // A byte loop: the needle is a few bytes, Buffer#compare's argument
+        // checks and native call cost more than comparing them here.
+        let k = 0;
+        while (k < L && input[i + k] === needle[k]) k++;
+        if (k === L) return i + L;
+      }
     }
     const n = Math.min(this.buf.length - prev, input.length - pos);
     input.copy(this.buf, prev, pos, pos + n);
