@@ -372,6 +372,26 @@ describe('CameraHttpClient: network errors', () => {
     await rejectsWith(c.request('/'), 'ERR_CONNECT_TIMEOUT');
   });
 
+  for (const [what, answer] of [
+    ['a line that is no HTTP status at all', 'SSH-2.0-OpenSSH_9.2\r\n'],
+    ['a header name with a space', 'HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n'],
+    ['a Content-Length that is no number', 'HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n'],
+    ['a header block larger than undici accepts', `HTTP/1.1 200 OK\r\nX-Big: ${'x'.repeat(70_000)}\r\n\r\n`],
+  ] as const) {
+    it(`${what} → ERR_BAD_HTTP with a hint about port and protocol`, async () => {
+      const srv = await start(
+        net.createServer((s) => {
+          // The client hangs up as soon as it sees the answer is wrong.
+          s.on('error', () => {});
+          s.once('data', () => s.end(answer));
+        }),
+      );
+      const c = client({ port: srv.port });
+      const err = await rejectsWith(c.request('/axis-cgi/mjpg/video.cgi'), 'ERR_BAD_HTTP');
+      assert.match(err.hint, /port/);
+    });
+  }
+
   it('socket closed before a response → ERR_CONN_RESET', async () => {
     const srv = await start(net.createServer((s) => s.once('data', () => s.destroy())));
     const c = client({ port: srv.port });

@@ -54,6 +54,9 @@ const SOCKET_CODE_MAP: Record<string, ErrorCode> = {
   UND_ERR_ABORT: ErrorCodes.ABORTED,
   UND_ERR_DESTROYED: ErrorCodes.ABORTED,
   ABORT_ERR: ErrorCodes.ABORTED,
+  // llhttp refused the answer (HPE_* codes are matched by prefix below).
+  UND_ERR_HEADERS_OVERFLOW: ErrorCodes.BAD_HTTP,
+  UND_ERR_RES_EXCEEDED_MAX_SIZE: ErrorCodes.BAD_HTTP,
 };
 
 const DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
@@ -66,6 +69,7 @@ const DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   ERR_ABORTED: 'request aborted',
   ERR_TLS_SELF_SIGNED: 'untrusted (self-signed) certificate',
   ERR_TLS: 'TLS handshake failed',
+  ERR_BAD_HTTP: 'not a valid HTTP answer',
 };
 
 function errCode(e: unknown): string | undefined {
@@ -90,6 +94,7 @@ function classify(e: unknown): ErrorCode {
     if (code && SELF_SIGNED_CODES.has(code)) return ErrorCodes.TLS_SELF_SIGNED;
     if (isTlsFailure(code, cur)) return ErrorCodes.TLS;
     if (code && SOCKET_CODE_MAP[code]) return SOCKET_CODE_MAP[code] as ErrorCode;
+    if (code?.startsWith('HPE_') || (cur as Error).name === 'HTTPParserError') return ErrorCodes.BAD_HTTP;
     if ((cur as Error).name === 'AbortError' || (cur as Error).name === 'TimeoutError') return ErrorCodes.ABORTED;
     const inner = (cur as AggregateError).errors;
     if (Array.isArray(inner) && inner.length) {
