@@ -20,7 +20,7 @@ export const ErrorCodes = {
   /** 200 but the body is not what was asked for (HTML page, text/plain VAPIX error). */
   NOT_MJPEG: 'ERR_NOT_MJPEG',
   NOT_JPEG: 'ERR_NOT_JPEG',
-  /** Something answers, but not with valid HTTP (wrong port, RTSP, a broken proxy). */
+  /** Something answers, but not with valid HTTP (another service's port, a broken proxy). */
   BAD_HTTP: 'ERR_BAD_HTTP',
   CONN_REFUSED: 'ERR_CONN_REFUSED',
   CONN_RESET: 'ERR_CONN_RESET',
@@ -59,7 +59,7 @@ export const Hints: Record<ErrorCode, string> = {
     'The camera answered, but not with an MJPEG stream. Check camera number, resolution and the other stream settings.',
   ERR_NOT_JPEG: 'The camera answered, but not with a JPEG image. Check camera number and resolution.',
   ERR_BAD_HTTP:
-    'Something answers on that host and port, but not with valid HTTP. Check the port (not the RTSP port 554) and http/https; a broken proxy in between can also cause it.',
+    'Something answers on that host and port, but not with valid HTTP: another service (e.g. a vendor SDK port such as 8000 or 37777) or a broken proxy. Check the port.',
   ERR_CONN_REFUSED:
     'Nothing listens on that port. Check the port, or whether the camera only accepts HTTPS (port 443), or a firewall.',
   ERR_CONN_RESET: 'The camera dropped the connection; it will be retried.',

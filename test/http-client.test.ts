@@ -378,7 +378,7 @@ describe('CameraHttpClient: network errors', () => {
     ['a Content-Length that is no number', 'HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n'],
     ['a header block larger than undici accepts', `HTTP/1.1 200 OK\r\nX-Big: ${'x'.repeat(70_000)}\r\n\r\n`],
   ] as const) {
-    it(`${what} → ERR_BAD_HTTP with a hint about port and protocol`, async () => {
+    it(`${what} → ERR_BAD_HTTP with a hint to check the port`, async () => {
       const srv = await start(
         net.createServer((s) => {
           // The client hangs up as soon as it sees the answer is wrong.
