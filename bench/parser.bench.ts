@@ -3,7 +3,8 @@
  *
  * Input: Axis-style multipart streams of real JPEG frames (jpeg-js encoded,
  * VGA ~40 KB and 1080p ~190 KB), cut into 1 KiB, 16 KiB and 64 KiB chunks.
- * Figures are MB/s of input (1 MB = 1e6 bytes), median of RUNS runs.
+ * Figures are MB/s of input (1 MB = 1e6 bytes), median of RUNS runs; ratios
+ * are medians of the per-round ratios (see measureAll).
  *
  * Compared: Buffer.concat of the chunks that make up each frame (the copy
  * ceiling for owned frames), @fastify/busboy's Dicer (collecting each part
@@ -20,7 +21,12 @@ import { chunked, hdJpeg, multipartStream, vgaJpeg } from '../test/support/jpeg-
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Dicer = require('@fastify/busboy/deps/dicer/lib/Dicer');
 
-const RUNS = 3;
+/**
+ * Timed rounds per case (PARSER_BENCH_RUNS overrides; odd, so the median is
+ * one of the runs). Three let one burst of load on a shared machine decide a
+ * figure; seven, each half as long as before, take about as long in total.
+ */
+const RUNS = Math.max(1, Number(process.env.PARSER_BENCH_RUNS) || 7);
 const FRAMES = 200;
 const CHUNK_SIZES = [1024, 16 * 1024, 64 * 1024];
 const BOUNDARY = 'myboundary';
@@ -46,8 +52,11 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Each timed run repeats the work until about this many input bytes went through. */
-const BYTES_PER_RUN = 200e6;
+/**
+ * Each timed run repeats the work until about this many input bytes went
+ * through (PARSER_BENCH_MB overrides, in MB).
+ */
+const BYTES_PER_RUN = (Number(process.env.PARSER_BENCH_MB) || 100) * 1e6;
 
 interface Approach {
   name: string;
@@ -56,17 +65,21 @@ interface Approach {
 }
 
 /**
- * MB/s of input for each approach, median of RUNS timed runs after one
- * warm-up. Runs are interleaved (A B C, A B C, ...) so that load from other
- * processes hits every approach alike; each run starts after a full GC and
- * processes ~BYTES_PER_RUN, so approaches that allocate the same owned frames
- * pay the same allocation and GC cost.
+ * MB/s of input for each approach in each of RUNS rounds, after one warm-up.
+ * Rounds are interleaved (A B C, C B A, A B C, ...) so that load from other
+ * processes hits every approach alike, and the order alternates so that what
+ * one approach leaves behind (garbage, freed frame memory) is not always met
+ * by the same next one. Each run
+ * starts after a full GC and processes ~BYTES_PER_RUN, so approaches that
+ * allocate the same owned frames pay the same allocation and GC cost.
  */
-async function measureAll(approaches: Approach[]): Promise<number[]> {
+async function measureAll(approaches: Approach[]): Promise<number[][]> {
   const rates: number[][] = approaches.map(() => []);
   for (const a of approaches) await a.fn(); // warm-up
   for (let r = 0; r < RUNS; r++) {
-    for (let i = 0; i < approaches.length; i++) {
+    const order = approaches.map((_, i) => i);
+    if (r % 2 === 1) order.reverse();
+    for (const i of order) {
       const a = approaches[i]!;
       const reps = Math.max(1, Math.round(BYTES_PER_RUN / a.bytes));
       gc?.();
@@ -76,12 +89,31 @@ async function measureAll(approaches: Approach[]): Promise<number[]> {
       rates[i]!.push((a.bytes * reps) / 1e6 / (ns / 1e9));
     }
   }
-  return rates.map(median);
+  return rates;
 }
 
-function runParser(chunks: Buffer[], boundary: string | null | undefined, expected: number): void {
+/**
+ * Median over rounds of a[r] / b[r]: both ran in the same round, under the
+ * same load, so their ratio is steadier than the ratio of two medians.
+ */
+function pairedRatio(a: number[], b: number[]): number {
+  return median(a.map((x, r) => x / b[r]!));
+}
+
+/**
+ * The last parser and Dicer of each run stay referenced, as in a process that
+ * is streaming: the full GC before a run then collects garbage, not the
+ * approach itself. Without this, V8 drops their optimised code at every forced
+ * GC (its embedded callback and object shapes died with the previous run:
+ * `--trace-deopt` "weak objects") and the next run is spent partly in
+ * unoptimised code, which Buffer.concat, a builtin, never is.
+ */
+const live = new Map<string, unknown>();
+
+function runParser(key: string, chunks: Buffer[], boundary: string | null | undefined, expected: number): void {
   let n = 0;
   const p = new MjpegParser({ boundary, onFrame: () => n++ });
+  live.set(key, p);
   for (const c of chunks) p.push(c);
   p.end();
   if (n !== expected) throw new Error(`parser emitted ${n} frames, expected ${expected}`);
@@ -90,6 +122,7 @@ function runParser(chunks: Buffer[], boundary: string | null | undefined, expect
 async function runDicer(chunks: Buffer[], expected: number): Promise<void> {
   let n = 0;
   const d = new Dicer({ boundary: BOUNDARY });
+  live.set('dicer', d);
   d.on('part', (part: NodeJS.ReadableStream) => {
     const bufs: Buffer[] = [];
     part.on('data', (b: Buffer) => bufs.push(b));
@@ -169,7 +202,7 @@ async function throughput(): Promise<string[]> {
       const rw = chunked(raw, size);
       const pieces = piecesPerFrame(cl, frameEnds);
       const n = c.frames.length;
-      const [concat, dicer, ours, search, rawRate] = (await measureAll([
+      const runs = await measureAll([
         {
           name: 'concat',
           bytes: withCl.length,
@@ -180,18 +213,21 @@ async function throughput(): Promise<string[]> {
           },
         },
         { name: 'dicer', bytes: withCl.length, fn: () => runDicer(cl, n) },
-        { name: 'cl', bytes: withCl.length, fn: () => runParser(cl, BOUNDARY, n) },
-        { name: 'search', bytes: noCl.length, fn: () => runParser(nc, BOUNDARY, n) },
-        { name: 'raw', bytes: raw.length, fn: () => runParser(rw, null, n) },
-      ])) as [number, number, number, number, number];
+        { name: 'cl', bytes: withCl.length, fn: () => runParser('cl', cl, BOUNDARY, n) },
+        { name: 'search', bytes: noCl.length, fn: () => runParser('search', nc, BOUNDARY, n) },
+        { name: 'raw', bytes: raw.length, fn: () => runParser('raw', rw, null, n) },
+      ]);
+      const [concatRuns, dicerRuns, oursRuns, searchRuns, rawRuns] = runs as [number[], number[], number[], number[], number[]];
+      const [concat, dicer, ours, search, rawRate] = runs.map(median) as [number, number, number, number, number];
       add('Buffer.concat per frame (copy ceiling)', fmt(concat));
       add('@fastify/busboy Dicer', fmt(dicer));
       add('MjpegParser, Content-Length path', fmt(ours));
       add('MjpegParser, boundary search (no Content-Length)', fmt(search));
       add('MjpegParser, raw JPEG mode', fmt(rawRate));
       ratios.push(
-        `${c.label} ${size / 1024} KiB (avg frame ${avg} B): CL path ${Math.round((100 * ours) / concat)}% of concat, ` +
-          `${(ours / dicer).toFixed(1)}x Dicer; search path ${(search / dicer).toFixed(1)}x Dicer; raw ${(rawRate / dicer).toFixed(1)}x Dicer`,
+        `${c.label} ${size / 1024} KiB (avg frame ${avg} B): CL path ${Math.round(100 * pairedRatio(oursRuns, concatRuns))}% of concat, ` +
+          `${pairedRatio(oursRuns, dicerRuns).toFixed(2)}x Dicer; search path ${pairedRatio(searchRuns, dicerRuns).toFixed(2)}x Dicer; ` +
+          `raw ${pairedRatio(rawRuns, dicerRuns).toFixed(2)}x Dicer`,
       );
     }
   }
@@ -239,7 +275,10 @@ function memory(): string[] {
 }
 
 async function main(): Promise<void> {
-  console.log(`# Parser benchmark (node ${process.version}, ${FRAMES} frames per stream, median of ${RUNS} runs)\n`);
+  console.log(
+    `# Parser benchmark (node ${process.version}, ${FRAMES} frames per stream, median of ${RUNS} interleaved rounds; ` +
+      `ratios: median of per-round ratios)\n`,
+  );
   for (const l of await throughput()) console.log(l);
   console.log('\n## Memory\n');
   for (const l of memory()) console.log(l);
