@@ -1,13 +1,14 @@
 'use strict';
 /**
  * Independent readers of what Node-RED serves: ffmpeg/ffprobe, Python
- * OpenCV, GStreamer and headless Chromium. Each returns a plain result object
+ * OpenCV, GStreamer, VLC and headless Chromium. Each returns a plain result object
  * ({ ok, detail, ...figures }) and never throws for a failed check.
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { run, request, sleep } = require('./lib');
+const { run, start, request, sleep } = require('./lib');
+const { unprivileged, ownedDir, runsAs } = require('./unprivileged');
 
 const READER_TIMEOUT_MS = 45_000;
 /** Debian's python3 has python3-opencv; a pyenv/venv python on PATH does not. */
@@ -18,6 +19,12 @@ const SCREENSHOTS = 6;
 const SCREENSHOT_GAP_MS = 500;
 /** Distinct screenshots out of SCREENSHOTS that count as "moving". */
 const MIN_DISTINCT_SCREENSHOTS = 3;
+
+const VLC_POLL_MS = 100;
+/** libavcodec's MJPEG encoder refuses VLC's limited-range planes unless told "unofficial" (-1) is fine. */
+const VLC_TRANSCODE = 'transcode{vcodec=MJPG,venc=avcodec{strict=-1}}';
+
+const VLC_NOISE = /dbus|D-Bus|globalhotkeys|PulseAudio|no suitable interface module|using the dummy interface module/;
 
 const tail = (s, n = 600) => String(s).trim().slice(-n);
 
@@ -101,6 +108,92 @@ async function gstDecode(url, frames, { width, height }) {
   };
 }
 
+/** Complete parts in a multipart file so far: a part is complete once the next delimiter follows it. */
+function completeParts(file) {
+  let buf;
+  try {
+    buf = fs.readFileSync(file);
+  } catch {
+    return 0;
+  }
+  // VLC's mpjpeg muxer opens every part, the first too, with CRLF + "--boundary".
+  const m = /^(?:\r\n)*(--[^\r\n]+)\r\n/.exec(buf.subarray(0, 200).toString('latin1'));
+  if (!m) return 0;
+  const delim = Buffer.from(m[1], 'latin1');
+  let n = -1;
+  for (let at = 0; (at = buf.indexOf(delim, at)) >= 0; at += delim.length) n++;
+  return Math.max(n, 0);
+}
+
+/**
+ * VLC (the `cvlc` a user runs, with the dummy interface) plays the relay:
+ * its http access and mjpeg demuxer read the multipart stream, its decoder
+ * decodes every picture and `#transcode` encodes it again into a multipart
+ * file. Once `frames` pictures are in the file, VLC is stopped and ffprobe
+ * must read that many MJPEG frames of the expected size from it. Frames that
+ * VLC could not demux or decode never reach the file. fps is taken after the
+ * first write, which releases VLC's network cache in one go.
+ */
+async function vlcDecode(url, frames, { width, height }, workDir) {
+  const dir = ownedDir(path.join(workDir, 'vlc'));
+  const out = path.join(dir, 'vlc.mjpg');
+  const sout = `#${VLC_TRANSCODE}:std{access=file,mux=mpjpeg,dst=${out}}`;
+  // -v: warnings too (the mjpeg demuxer's complaints), still quiet while all is well.
+  const [cmd, args] = unprivileged('vlc', ['-I', 'dummy', '-v', '--no-media-library', '--no-audio', '--play-and-exit', url, '--sout', sout]);
+  const t0 = Date.now();
+  // HOME: VLC keeps its config under it, and nobody's /nonexistent cannot hold one.
+  const child = start(cmd, args, { name: 'vlc', env: { PATH: process.env.PATH, HOME: dir, LANG: 'C' } });
+  let firstMs = null;
+  let firstCount = 0;
+  let lastMs = null;
+  let got = 0;
+  let exitedEarly = false;
+  while (Date.now() - t0 < READER_TIMEOUT_MS) {
+    await sleep(VLC_POLL_MS);
+    got = completeParts(out);
+    if (got > 0 && firstMs === null) {
+      firstMs = Date.now() - t0;
+      firstCount = got;
+    }
+    if (got >= frames) {
+      lastMs = Date.now() - t0;
+      break;
+    }
+    // --play-and-exit: a stream VLC cannot open or play ends VLC.
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
+      exitedEarly = true;
+      break;
+    }
+  }
+  await child.stop();
+  // No D-Bus session, PulseAudio or hotkeys on a server: VLC says so on every run.
+  const output = child.output().split('\n').filter((l) => !VLC_NOISE.test(l)).join('\n');
+  const probe = await run('ffprobe', ['-v', 'error', '-f', 'mpjpeg', '-count_frames', '-select_streams', 'v:0',
+    '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', out], { timeoutMs: READER_TIMEOUT_MS });
+  let s = {};
+  try {
+    s = JSON.parse(probe.stdout).streams[0] || {};
+  } catch { /* reported below */ }
+  const read = Number(s.nb_read_frames) || 0;
+  const sizeOk = s.width === width && s.height === height;
+  const ok = got >= frames && !exitedEarly && probe.code === 0 && s.codec_name === 'mjpeg' && sizeOk && read >= frames && !probe.stderr.trim();
+  const why = exitedEarly ? `VLC exited (${child.proc.exitCode ?? child.proc.signalCode}) after ${got} frames` : got < frames ? `${got}/${frames} frames within ${READER_TIMEOUT_MS} ms` : '';
+  return {
+    ok,
+    runsAs: runsAs(),
+    frames: got,
+    read,
+    codec: s.codec_name,
+    width: s.width,
+    height: s.height,
+    firstMs,
+    firstCount,
+    // VLC first fills its network cache (1 s by default), then writes what it holds at once.
+    fps: lastMs !== null && lastMs > firstMs ? (got - firstCount) / ((lastMs - firstMs) / 1000) : 0,
+    detail: ok ? '' : `${why}; ffprobe of VLC's output: ${probe.code === 0 ? `${read} ${s.codec_name} ${s.width}x${s.height} frames ` : `exit ${probe.code} `}${tail(probe.stderr, 300)}\nVLC: ${tail(output)}`,
+  };
+}
+
 /** Headless Chromium shows the stream in an <img>, and the picture changes over a few seconds. */
 async function chromiumImg(url, { width, height }, shotDir) {
   const { chromium } = require('playwright-core');
@@ -157,4 +250,4 @@ async function snapshotJpeg(url, file) {
   };
 }
 
-module.exports = { ffmpegDecode, ffprobeStream, opencvRead, gstDecode, chromiumImg, snapshotJpeg, SYSTEM_PYTHON, CHROMIUM, CHROMIUM_ARGS };
+module.exports = { ffmpegDecode, ffprobeStream, opencvRead, gstDecode, vlcDecode, chromiumImg, snapshotJpeg, SYSTEM_PYTHON, CHROMIUM, CHROMIUM_ARGS };

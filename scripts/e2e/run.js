@@ -9,7 +9,7 @@
  *     (b) ffmpeg's own MJPEG HTTP server (custom path, chunked, its boundary),
  *     (c) Apache httpd (mod_auth_digest + mod_proxy) in front of a simulator
  *   → read back from http-out-mjpg by ffprobe/ffmpeg, Python OpenCV,
- *     GStreamer and headless Chromium; a snapshot endpoint decoded by ffprobe;
+ *     GStreamer, VLC and headless Chromium; a snapshot endpoint decoded by ffprobe;
  *     the Node-RED editor in Chromium (our editor script, types, validators);
  *     `node-red-dev validate` (the Flow Library scorecard).
  *
@@ -49,6 +49,8 @@ const STREAM_FRAMES = 20;
 const FFMPEG_MULTIPART_TYPE = 'multipart/x-mixed-replace;boundary=ffmpeg';
 const THROTTLE_FRAMES = 5;
 const READER_FRAMES = 20;
+/** VLC writes its first second (network cache) at once; 30 leaves about a second at the stream's own pace. */
+const VLC_FRAMES = 30;
 const FIRST_FRAMES_TIMEOUT_MS = 45_000;
 const ROUTE_POLL_MS = 100;
 const OVERALL_TIMEOUT_MS = 14 * 60_000;
@@ -254,6 +256,12 @@ async function main() {
   await check('GStreamer souphttpsrc ! multipartdemux ! jpegdec decodes the relay', async () => {
     const r = await readers.gstDecode(simUrl, READER_FRAMES, size);
     return { ...r, figures: `${r.frames} decoded ${r.width}x${r.height} buffers in ${(r.ms / 1000).toFixed(1)} s` };
+  });
+  await check(`VLC (vlc -I dummy, http access, mjpeg demuxer, avcodec decoder) decodes ${VLC_FRAMES} frames of the relay`, async () => {
+    const r = await readers.vlcDecode(simUrl, VLC_FRAMES, size, work);
+    const written = r.firstMs === null ? 'no frame written' : `first ${r.firstCount} written ${r.firstMs} ms after launch (network cache), then ${f1(r.fps)} fps`;
+    const read = r.read ? `ffprobe reads ${r.read} ${r.codec} ${r.width}x${r.height} frames from its output` : 'ffprobe reads no frame from its output';
+    return { ...r, figures: `run as ${r.runsAs}; ${r.frames} frames decoded and re-encoded by #transcode, ${read}; ${written}` };
   });
   await check('headless Chromium shows a moving <img>', async () => {
     const r = await readers.chromiumImg(simUrl, size, work);

@@ -6,6 +6,7 @@
  */
 const fs = require('node:fs');
 const { run, has } = require('./lib');
+const { unprivileged, runsAs } = require('./unprivileged');
 
 const APT_PACKAGES = [
   'ffmpeg',
@@ -15,16 +16,20 @@ const APT_PACKAGES = [
   'gstreamer1.0-plugins-good',
   'chromium',
   'apache2',
+  'vlc-bin',
+  'vlc-plugin-base',
 ];
 const APT_TIMEOUT_MS = 10 * 60_000;
 const PROBE_TIMEOUT_MS = 30_000;
 const GST_ELEMENTS = ['souphttpsrc', 'multipartdemux', 'jpegdec', 'identity', 'fakesink'];
+/** VLC modules the reader uses (names as `vlc --list` prints them). */
+const VLC_MODULES = ['dummy', 'http', 'mjpeg', 'avcodec', 'stream_out_transcode', 'stream_out_standard', 'mpjpeg', 'file'];
 const APACHE_MODULES = ['mod_auth_digest.so', 'mod_authn_file.so', 'mod_proxy.so', 'mod_proxy_http.so', 'mod_mpm_event.so'];
 
 const firstLine = (s) => String(s).trim().split('\n')[0].slice(0, 120);
 
-async function probe(cmd, args) {
-  const r = await run(cmd, args, { timeoutMs: PROBE_TIMEOUT_MS });
+async function probe(cmd, args, env) {
+  const r = await run(cmd, args, { timeoutMs: PROBE_TIMEOUT_MS, env });
   return { ok: r.code === 0, out: r.stdout + r.stderr };
 }
 
@@ -63,6 +68,16 @@ async function probeAll() {
     const missing = APACHE_MODULES.filter((m) => !fs.existsSync(`/usr/lib/apache2/modules/${m}`));
     add('apache2', v.ok && missing.length === 0, firstLine(v.out), `${v.out} missing modules: ${missing.join(', ')}`);
   } else add('apache2', false, '', 'apache2 not on PATH');
+
+  if (has('vlc')) {
+    // As the reader runs it: VLC exits at once when started as root.
+    const vlc = (...args) => probe(...unprivileged('vlc', args), { PATH: process.env.PATH, HOME: '/nonexistent', LANG: 'C' });
+    const v = await vlc('--version');
+    const list = await vlc('--list');
+    const listed = new Set(list.out.split('\n').map((l) => l.trim().split(/\s+/)[0]));
+    const missing = VLC_MODULES.filter((m) => !listed.has(m));
+    add('vlc', v.ok && list.ok && missing.length === 0, `${firstLine(v.out)}; run as ${runsAs()}; ${VLC_MODULES.join(', ')}`, `${firstLine(v.out)} missing modules: ${missing.join(', ')}`);
+  } else add('vlc', false, '', 'vlc not on PATH');
   return out;
 }
 
