@@ -7,7 +7,8 @@
  *   flows deployed through the Admin HTTP API → video from
  *     (a) the camera simulator with Digest,
  *     (b) ffmpeg's own MJPEG HTTP server (custom path, chunked, its boundary),
- *     (c) Apache httpd (mod_auth_digest + mod_proxy) in front of a simulator
+ *     (c) Apache httpd (mod_auth_digest + mod_proxy) in front of a simulator,
+ *     (d) the motion daemon's stream port (Digest) fed by a simulator
  *   → read back from http-out-mjpg by ffprobe/ffmpeg, Python OpenCV,
  *     GStreamer, VLC and headless Chromium; a snapshot endpoint decoded by ffprobe;
  *     the Node-RED editor in Chromium (our editor script, types, validators);
@@ -26,7 +27,7 @@ const path = require('node:path');
 const { HOST, stopAll, countParts, sleep } = require('./lib');
 const { ensureTools } = require('./tools');
 const { packPackage, prepareUserDir, startNodeRed, loadedNodes, deployFlows } = require('./nodered');
-const { startSimulatorProcess, startFfmpegServer, startApacheFront } = require('./sources');
+const { startSimulatorProcess, startFfmpegServer, startApacheFront, startMotion } = require('./sources');
 const readers = require('./readers');
 const { validatePackage } = require('./validate');
 const { editorCheck } = require('./editor');
@@ -63,6 +64,7 @@ const ROUTES = {
   ffmpeg: '/e2e/ffmpeg',
   ffmpegTyped: '/e2e/ffmpeg-typed',
   apache: '/e2e/apache',
+  motion: '/e2e/motion',
   snapshot: '/e2e/snapshot',
 };
 
@@ -108,7 +110,7 @@ function httpOut(id, url) {
   return { id, type: 'http-out-mjpg', z: 'e2e-tab', name: id, url, maxViewers: 20, fps: 0, stuckTimeout: 30, x: 450, y: 60, wires: [] };
 }
 
-function buildFlows({ simPort, ffmpeg, ffmpegTyped, apachePort }) {
+function buildFlows({ simPort, ffmpeg, ffmpegTyped, apachePort, motion }) {
   return [
     { id: 'e2e-tab', type: 'tab', label: 'e2e', disabled: false, info: '' },
     camera('cam-sim', 'simulator (Digest)', simPort, { auth: 'digest' }, { user: USER, password: PASS }),
@@ -125,6 +127,14 @@ function buildFlows({ simPort, ffmpeg, ffmpegTyped, apachePort }) {
     httpOut('out-ffmpeg-typed', ROUTES.ffmpegTyped),
     mjpgIn('in-apache', 'cam-apache', ['out-apache']),
     httpOut('out-apache', ROUTES.apache),
+    // motion's stream has no VAPIX parameters: its own path, its own rate and size.
+    ...(motion
+      ? [
+        camera('cam-motion', 'motion daemon (Digest)', motion.port, { auth: 'digest', customPath: motion.path, resolution: '', fps: '', compression: '' }, { user: USER, password: PASS }),
+        mjpgIn('in-motion', 'cam-motion', ['out-motion']),
+        httpOut('out-motion', ROUTES.motion),
+      ]
+      : []),
     { id: 'snap-in', type: 'http in', z: 'e2e-tab', name: '', url: ROUTES.snapshot, method: 'get', upload: false, swaggerDoc: '', x: 150, y: 300, wires: [['snap']] },
     // maxAge 0: always a fresh still from the camera, through Digest, not the live stream's frame.
     { id: 'snap', type: 'snapshot', z: 'e2e-tab', name: '', camera: 'cam-sim', resolution: '', cameraNumber: '', compression: '', maxAge: 0, timeout: 10, x: 350, y: 300, wires: [['snap-out']] },
@@ -175,17 +185,27 @@ async function main() {
   } catch (e) {
     report('Apache httpd (mod_auth_digest + mod_proxy) starts', false, '', e.message);
   }
-  console.log(`      sources up at ${since()}: simulator :${sim.port}, ffmpeg :${ffmpeg.port}, apache :${apache ? apache.port : '-'} → simulator :${upstream.port}`);
+  let motion = null;
+  try {
+    motion = await startMotion({
+      workDir: path.join(work, 'motion'),
+      netcamUrl: `http://${HOST}:${upstream.port}/axis-cgi/mjpg/video.cgi?resolution=${WIDTH}x${HEIGHT}&fps=${SOURCE_FPS}`,
+      width: WIDTH, height: HEIGHT, fps: SOURCE_FPS, user: USER, pass: PASS,
+    });
+  } catch (e) {
+    report('motion daemon starts', false, '', e.message);
+  }
+  console.log(`      sources up at ${since()}: simulator :${sim.port}, ffmpeg :${ffmpeg.port}, apache :${apache ? apache.port : '-'} and motion :${motion ? motion.port : '-'} → simulator :${upstream.port}`);
 
   // ---- deploy and first frames through Node-RED
-  const flows = buildFlows({ simPort: sim.port, ffmpeg, ffmpegTyped, apachePort: apache ? apache.port : upstream.port });
+  const flows = buildFlows({ simPort: sim.port, ffmpeg, ffmpegTyped, apachePort: apache ? apache.port : upstream.port, motion });
   const tDeploy = Date.now();
   await deployFlows(red.base, flows);
   const url = (route) => `${red.base}${route}`;
   // Start-up: from POST /flows to the first frame a viewer gets, per source, measured in parallel.
   const startup = {};
   await Promise.all(
-    [['sim', ROUTES.sim], ['ffmpeg', ROUTES.ffmpeg], ['ffmpegTyped', ROUTES.ffmpegTyped], ['apache', ROUTES.apache]].map(async ([k, route]) => {
+    [['sim', ROUTES.sim], ['ffmpeg', ROUTES.ffmpeg], ['ffmpegTyped', ROUTES.ffmpegTyped], ['apache', ROUTES.apache], ...(motion ? [['motion', ROUTES.motion]] : [])].map(async ([k, route]) => {
       // The route appears once the flow has started: until then Node-RED answers 404.
       for (;;) {
         const left = FIRST_FRAMES_TIMEOUT_MS - (Date.now() - tDeploy);
@@ -233,6 +253,14 @@ async function main() {
   await stream(`(b2) ffmpeg server with -content_type ${FFMPEG_MULTIPART_TYPE} → ${ROUTES.ffmpegTyped}`, 'ffmpegTyped', ROUTES.ffmpegTyped);
   if (apache) await stream(`(c) Apache mod_auth_digest + mod_proxy → ${ROUTES.apache}`, 'apache', ROUTES.apache);
   else report(`(c) Apache mod_auth_digest + mod_proxy → ${ROUTES.apache}`, false, '', 'Apache did not start');
+  const motionName = `(d) motion daemon stream port (libmicrohttpd Digest, chunked, boundary "BoundaryString") → ${ROUTES.motion}`;
+  if (motion) {
+    await stream(motionName, 'motion', ROUTES.motion);
+    if (!sourceOk[ROUTES.motion]) console.log(`      motion's output and log:\n      ${motion.output().slice(-1500).replace(/\n/g, '\n      ')}`);
+  } else {
+    report(motionName, false, '', 'motion did not start');
+    sourceOk[ROUTES.motion] = false;
+  }
 
   // ---- third-party readers of http-out-mjpg
   const simUrl = url(ROUTES.sim);
@@ -241,7 +269,7 @@ async function main() {
     const r = await readers.ffprobeStream(simUrl);
     return { ...r, figures: `${r.codec} ${r.width}x${r.height}` };
   });
-  for (const [name, route] of [['relay (simulator)', ROUTES.sim], ['relay (ffmpeg source)', ROUTES.ffmpeg], ['relay (typed ffmpeg source)', ROUTES.ffmpegTyped], ['relay (Apache source)', ROUTES.apache]]) {
+  for (const [name, route] of [['relay (simulator)', ROUTES.sim], ['relay (ffmpeg source)', ROUTES.ffmpeg], ['relay (typed ffmpeg source)', ROUTES.ffmpegTyped], ['relay (Apache source)', ROUTES.apache], ['relay (motion source)', ROUTES.motion]]) {
     await check(`ffmpeg -f mpjpeg decodes ${READER_FRAMES} frames from the ${name}`, async () => {
       // Its source already failed above: waiting out the timeout again proves nothing.
       if (sourceOk[route] === false) return { ok: false, detail: 'not run: the source feeding this relay failed above' };

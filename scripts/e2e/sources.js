@@ -4,12 +4,15 @@
  *  - the camera simulator (its CLI), with Digest or without auth;
  *  - an ffmpeg MJPEG HTTP server (chunked HTTP/1.1, its own boundary);
  *  - Apache httpd with mod_auth_digest + mod_proxy in front of a simulator,
- *    so Digest is checked by a server implementation nobody here wrote.
+ *    so Digest is checked by a server implementation nobody here wrote;
+ *  - the motion daemon (motionEye's engine) re-serving a simulator's stream
+ *    on its own stream port (libmicrohttpd, Digest, its own boundary).
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { HOST, start, freePort, waitFor, request, sleep } = require('./lib');
+const { unprivileged, ownedDir } = require('./unprivileged');
 
 const SOURCE_READY_TIMEOUT_MS = 20_000;
 const APACHE_MODULES_DIR = '/usr/lib/apache2/modules';
@@ -158,4 +161,61 @@ ProxyPassReverse "/" "http://${HOST}:${upstreamPort}/"
   return { child, port, errorLog: path.join(workDir, 'error.log') };
 }
 
-module.exports = { startSimulatorProcess, startFfmpegServer, startApacheFront };
+const readLog = (file) => {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * motion in the foreground (-n) with only the config written here: its
+ * netcam reads `netcamUrl` (a simulator without auth), its stream port
+ * re-serves the pictures behind Digest; no pictures, movies, web control or
+ * motion detection (-m), log in `workDir`. Runs unprivileged.
+ */
+async function startMotion({ workDir, netcamUrl, width, height, fps, user, pass }) {
+  const port = await freePort();
+  ownedDir(workDir);
+  const conf = path.join(workDir, 'motion.conf');
+  const log = path.join(workDir, 'motion.log');
+  fs.writeFileSync(
+    conf,
+    `# Written by scripts/e2e/sources.js
+daemon off
+setup_mode off
+log_file ${log}
+log_level 6
+target_dir ${workDir}
+netcam_url ${netcamUrl}
+width ${width}
+height ${height}
+framerate ${fps}
+picture_output off
+movie_output off
+webcontrol_port 0
+stream_port ${port}
+stream_localhost on
+stream_maxrate ${fps}
+stream_quality 75
+stream_auth_method 2
+stream_authentication ${user}:${pass}
+`,
+  );
+  const [cmd, args] = unprivileged('motion', ['-n', '-m', '-c', conf]);
+  const child = start(cmd, args, { name: 'motion' });
+  const output = () => `${child.output()}\n${readLog(log).slice(-1500)}`.trim();
+  await waitFor(
+    'motion',
+    async () => {
+      if (child.proc.exitCode !== null) throw new Error(`exited: ${output()}`);
+      const r = await request(`http://${HOST}:${port}/`);
+      return r.status === 401 && /Digest/i.test(String(r.headers['www-authenticate']));
+    },
+    SOURCE_READY_TIMEOUT_MS,
+  );
+  return { child, port, path: '/', output };
+}
+
+module.exports = { startSimulatorProcess, startFfmpegServer, startApacheFront, startMotion };

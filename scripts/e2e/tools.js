@@ -18,6 +18,7 @@ const APT_PACKAGES = [
   'apache2',
   'vlc-bin',
   'vlc-plugin-base',
+  'motion',
 ];
 const APT_TIMEOUT_MS = 10 * 60_000;
 const PROBE_TIMEOUT_MS = 30_000;
@@ -78,6 +79,13 @@ async function probeAll() {
     const missing = VLC_MODULES.filter((m) => !listed.has(m));
     add('vlc', v.ok && list.ok && missing.length === 0, `${firstLine(v.out)}; run as ${runsAs()}; ${VLC_MODULES.join(', ')}`, `${firstLine(v.out)} missing modules: ${missing.join(', ')}`);
   } else add('vlc', false, '', 'vlc not on PATH');
+
+  if (has('motion')) {
+    // `motion -h` prints its version and exits 1.
+    const m = await probe('motion', ['-h']);
+    const version = /motion Version ([\d.]+)/.exec(m.out);
+    add('motion', !!version, version ? `motion ${version[1]}` : '', m.out);
+  } else add('motion', false, '', 'motion not on PATH');
   return out;
 }
 
