@@ -98,9 +98,18 @@ async function aptInstall() {
     const [cmd, ...rest] = [...prefix, ...args];
     return run(cmd, rest, { timeoutMs: APT_TIMEOUT_MS, env });
   };
+  const hadMotion = has('motion');
   const u = await exec(['apt-get', 'update']);
   if (u.code !== 0) return { ok: false, detail: `apt-get update: ${u.stderr.slice(-1000)}` };
   const i = await exec(['apt-get', 'install', '-y', '--no-install-recommends', ...APT_PACKAGES]);
+  // Where systemd runs, Debian's motion package enables and starts motion.service
+  // (/etc/motion/motion.conf: /dev/video0, ports 8080/8081). The check starts its
+  // own motion; a system daemon it installed would only hold ports and CPU. A
+  // motion that was there before is the machine owner's and is left alone.
+  if (i.code === 0 && !hadMotion && fs.existsSync('/run/systemd/system')) {
+    const s = await exec(['systemctl', 'disable', '--now', 'motion.service']);
+    console.log(`      motion.service, started by the motion package: ${s.code === 0 ? 'stopped and disabled' : `systemctl disable --now failed: ${s.stderr.trim().slice(-300)}`}`);
+  }
   return { ok: i.code === 0, detail: i.code === 0 ? '' : `apt-get install: ${i.stderr.slice(-1000)}` };
 }
 
