@@ -40,11 +40,13 @@ interface AxisCameraDef extends NodeDef {
   stallTimeout: string | number;
   linger: string | number;
   maxFrameMB: string | number;
+  loginRetry?: string | number;
 }
 
 
 const DEFAULT_STALL_S = 10;
 const DEFAULT_LINGER_S = 10;
+const DEFAULT_LOGIN_RETRY_S = 60;
 const DEFAULT_MAX_FRAME_MB = 16;
 const TEST_TIMEOUT_MS = 10_000;
 /** The editor shows this instead of a stored password. */
@@ -87,6 +89,7 @@ export = function (RED: NodeAPI): void {
     const stallS = num(def.stallTimeout, DEFAULT_STALL_S);
     const lingerS = num(def.linger, DEFAULT_LINGER_S);
     const maxFrameMB = num(def.maxFrameMB, DEFAULT_MAX_FRAME_MB);
+    const loginRetryS = num(def.loginRetry, DEFAULT_LOGIN_RETRY_S);
     try {
       const tlsNode = def.tls ? (RED.nodes.getNode(def.tls) as unknown as TlsConfigNode | null) : null;
       endpoint = endpointFrom(def, creds, tlsNode);
@@ -95,6 +98,8 @@ export = function (RED: NodeAPI): void {
       if (!(lingerS >= 0)) throw new CameraError(ErrorCodes.INVALID_SETTING, 'Linger time must be 0 or more seconds');
       if (!(maxFrameMB > 0 && maxFrameMB <= 256))
         throw new CameraError(ErrorCodes.INVALID_SETTING, 'Max frame size must be 1-256 MB');
+      if (!(loginRetryS >= 0 && loginRetryS <= 3600))
+        throw new CameraError(ErrorCodes.INVALID_SETTING, 'Retry refused login after must be 0-3600 seconds');
     } catch (e) {
       configError = e as CameraError;
       node.error(`${configError.message}. ${configError.hint}`);
@@ -119,6 +124,7 @@ export = function (RED: NodeAPI): void {
     }
 
     Object.defineProperty(node, 'displayName', { value: label, enumerable: true });
+    Object.defineProperty(node, 'loginRetryMs', { value: loginRetryS * 1000, enumerable: true });
     node.settingsFor = settingsFor;
 
     node.subscribe = (overrides: StreamSettings | undefined, sub: CameraSubscriber): CameraSubscription => {
@@ -133,6 +139,7 @@ export = function (RED: NodeAPI): void {
             source: new HttpStreamSource(c, buildRequestTarget(settings, 'mjpeg')),
             stallTimeoutMs: stallS * 1000,
             maxFrameBytes: Math.round(maxFrameMB * 1024 * 1024),
+            backoff: { credentialRetryMs: loginRetryS * 1000 },
             stopWhenEnded: settings.duration !== undefined || settings.nbrofframes !== undefined,
           }),
         sub,

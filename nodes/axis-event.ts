@@ -88,7 +88,13 @@ export = function (RED: NodeAPI): void {
       const topics = normaliseTopicFilters(def.topics);
       if (!topics.length) throw new CameraError(ErrorCodes.INVALID_SETTING, t('errors.noTopics'));
       const client = camera.httpClient();
-      stream = new EventStream({ client, topics, emitInitial: !!def.emitInitial, dispatcher: cameraDispatcher(client) });
+      stream = new EventStream({
+        client,
+        topics,
+        emitInitial: !!def.emitInitial,
+        dispatcher: cameraDispatcher(client),
+        backoff: { credentialRetryMs: camera.loginRetryMs },
+      });
       stream.on('state', onState);
       stream.on('event', onEvent);
       stream.start();

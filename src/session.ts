@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { CameraError, ErrorCodes, isCameraError } from './errors';
 import { MjpegParser, parseBoundary } from './parser';
 import { jpegSize } from './jpeg/jpeg-info';
-import { BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from './backoff';
+import { BackoffPolicy, resolveBackoff, retryDelay } from './backoff';
 import { RateMeter } from './rate-meter';
 
 export type SessionState = 'idle' | 'connecting' | 'streaming' | 'backoff' | 'stopped';
@@ -141,7 +141,7 @@ export class StreamSession extends EventEmitter {
     super();
     this.source = opts.source;
     this.stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
-    this.policy = { ...DEFAULT_BACKOFF, ...opts.backoff };
+    this.policy = resolveBackoff(opts.backoff);
     this.maxFrameBytes = opts.maxFrameBytes;
     this.maxHeaderBytes = opts.maxHeaderBytes;
     this.stopWhenEnded = opts.stopWhenEnded ?? false;
@@ -217,7 +217,7 @@ export class StreamSession extends EventEmitter {
       this.stats_.lastError = error;
       this.emit('problem', error);
       if (streamedFor >= this.policy.healthyResetMs) this.attempt = 0;
-      const delay = backoffDelay(this.attempt, this.policy, this.random);
+      const delay = retryDelay(this.attempt, this.policy, error.code, this.random);
       this.attempt++;
       this.setState({ state: 'backoff', error, retryInMs: delay, attempt: this.attempt });
       await this.sleep(delay);

@@ -21,7 +21,7 @@ import { TOPIC_MOTION, TOPIC_VIRTUAL_INPUT, VIRTUAL_INPUTS } from './support/sim
 import { testCerts } from './support/tls-certs';
 
 const WAIT_MS = 5000;
-const FAST_BACKOFF = { initialMs: 50, maxMs: 200, factor: 2, jitter: 0, healthyResetMs: 60_000 };
+const FAST_BACKOFF = { initialMs: 50, maxMs: 200, factor: 2, jitter: 0, healthyResetMs: 60_000, credentialRetryMs: 50 };
 
 async function waitFor(pred: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
   const end = Date.now() + ms;

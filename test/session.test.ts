@@ -99,17 +99,27 @@ describe('StreamSession against the camera simulator', () => {
     await waitFor(() => frames.length >= n + 5, 5000, 'frames after recovery');
   });
 
-  it('backs off with growing delays on wrong credentials and reports ERR_AUTH_FAILED', async () => {
+  it('backs off with growing delays on wrong credentials, never below the credential retry time, and reports ERR_AUTH_FAILED', async () => {
     await setup({ auth: 'digest' }, 'wrong');
-    const { states } = open('/axis-cgi/mjpg/video.cgi');
+    const { states } = open('/axis-cgi/mjpg/video.cgi', { backoff: { ...FAST_BACKOFF, credentialRetryMs: 120 } });
     await waitFor(() => states.filter((c) => c.state === 'backoff').length >= 3, 5000, 'three retries');
     const backoffs = states.filter((c) => c.state === 'backoff');
     assert.equal(backoffs[0]!.error?.code, 'ERR_AUTH_FAILED');
     assert.deepEqual(
       backoffs.slice(0, 3).map((c) => c.retryInMs),
-      [50, 100, 200],
+      [120, 120, 200],
     );
     assert.ok(!JSON.stringify(backoffs.map((c) => c.error)).includes('wrong'));
+  });
+
+  it('by default waits a minute before asking again with refused credentials, and retryNow() skips the wait', async () => {
+    await setup({ auth: 'digest' }, 'wrong');
+    // FAST_BACKOFF leaves credentialRetryMs at its default.
+    const { s, states } = open('/axis-cgi/mjpg/video.cgi');
+    await waitFor(() => states.some((c) => c.state === 'backoff'), 5000, 'the first failure');
+    assert.equal(states.find((c) => c.state === 'backoff')!.retryInMs, 60_000);
+    s.retryNow();
+    await waitFor(() => states.filter((c) => c.state === 'backoff').length >= 2, 5000, 'a second attempt after retryNow()');
   });
 
   it('reports a camera that answers with a text error instead of a stream', async () => {

@@ -104,4 +104,6 @@ export interface AxisCameraApi extends Node {
   deviceInfo(signal?: AbortSignal): Promise<DeviceInfo>;
   /** The camera's HTTP client (auth, TLS, sockets owned by this config node; closed with it). Throws a CameraError when misconfigured. */
   httpClient(): CameraHttpClient;
+  /** Least wait before asking again after the camera refused the credentials (the config's "retry refused login after"). */
+  readonly loginRetryMs: number;
 }

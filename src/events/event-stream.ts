@@ -18,7 +18,7 @@
 import * as diagnostics from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { WebSocket, ping, type Dispatcher } from 'undici';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff';
+import { resolveBackoff, retryDelay, type BackoffPolicy } from '../backoff';
 import { CameraError, ErrorCodes } from '../errors';
 import type { BufferResponse, FetchBufferOptions } from '../http';
 import { configureMessage, instanceKey, parseMessage, parseWsSessionToken, type AxisEvent } from './messages';
@@ -78,7 +78,7 @@ export interface EventStreamOptions {
   pingIntervalMs?: number;
   idleTimeoutMs?: number;
   openTimeoutMs?: number;
-  backoff?: BackoffPolicy;
+  backoff?: Partial<BackoffPolicy>;
   random?: () => number;
 }
 
@@ -90,7 +90,7 @@ export interface EventStreamEvents {
 type PongMessage = { websocket?: unknown };
 
 export class EventStream extends EventEmitter<EventStreamEvents> {
-  private readonly opts: Required<Omit<EventStreamOptions, 'dispatcher'>> & Pick<EventStreamOptions, 'dispatcher'>;
+  private readonly opts: Required<Omit<EventStreamOptions, 'dispatcher' | 'backoff'>> & Pick<EventStreamOptions, 'dispatcher'> & { backoff: BackoffPolicy };
   private _state: EventStreamState = 'idle';
   private running = false;
   private ws: WebSocket | null = null;
@@ -127,7 +127,7 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
       pingIntervalMs: opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
       idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       openTimeoutMs: opts.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS,
-      backoff: opts.backoff ?? DEFAULT_BACKOFF,
+      backoff: resolveBackoff(opts.backoff),
       random: opts.random ?? Math.random,
     };
   }
@@ -307,7 +307,7 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
       return;
     }
     if (healthy) this.attempt = 0;
-    const delay = backoffDelay(this.attempt++, this.opts.backoff, this.opts.random);
+    const delay = retryDelay(this.attempt++, this.opts.backoff, err.code, this.opts.random);
     this.setState({ state: 'backoff', error: err, retryInMs: delay });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;

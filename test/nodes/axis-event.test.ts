@@ -17,7 +17,7 @@ const WAIT_MS = 5000;
 
 function flow(port: number, ev: Record<string, unknown> = {}): unknown[] {
   return [
-    { id: 'cam', type: 'axis-camera', host: '127.0.0.1', port, protocol: 'http', auth: 'auto' },
+    { id: 'cam', type: 'axis-camera', host: '127.0.0.1', port, protocol: 'http', auth: 'auto', loginRetry: 0.2 },
     { id: 'ev', type: 'axis-event', camera: 'cam', topics: TOPIC_VIRTUAL_INPUT, wires: [['out']], ...ev },
     { id: 'out', type: 'helper' },
   ];

@@ -91,6 +91,17 @@ describe('mjpg-in node', function () {
     assert.ok(!everything.includes(SECRET), 'password leaked');
   });
 
+  it("waits the camera's 'retry refused login after' time (default 60 s) before asking again", async () => {
+    sim = await startSimulator({ auth: 'digest', password: 'right' });
+    await helper.load([cameraNode, mjpgInNode], [cameraConfig('cam', sim.port, { loginRetry: '' }), inNode('in'), { id: 'out', type: 'helper' }], {
+      cam: { user: 'root', password: SECRET },
+    });
+    await waitFor(() => sim.stats.authFailures >= 1, 5000, 'the first refused attempt');
+    // With the old 1 s backoff a second attempt came within about a second.
+    await sleep(2500);
+    assert.equal(sim.stats.authFailures, 1, 'no second attempt within 2.5 s');
+  });
+
   it('stops, starts and restarts with new settings on input', async () => {
     sim = await startSimulator({ auth: 'none' });
     await helper.load([cameraNode, mjpgInNode], [cam(sim.port), inNode('in', { startOnDeploy: false }), { id: 'out', type: 'helper' }]);

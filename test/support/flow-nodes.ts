@@ -7,7 +7,8 @@ type Extra = Record<string, unknown>;
  * stall timeout and no linger, so tests see a dead or unused stream closed at once.
  */
 export function cameraConfig(id: string, port: number, extra: Extra = {}) {
-  return { id, type: 'axis-camera', name: `Camera ${id}`, host: '127.0.0.1', port, protocol: 'http', auth: 'auto', stallTimeout: 2, linger: 0, ...extra };
+  // loginRetry 0.2 s: tests watch the retries after a refused password (default 60 s).
+  return { id, type: 'axis-camera', name: `Camera ${id}`, host: '127.0.0.1', port, protocol: 'http', auth: 'auto', stallTimeout: 2, linger: 0, loginRetry: 0.2, ...extra };
 }
 
 /** An mjpg-in node streaming 160x120 at 20 fps from the config node `camera`, started on deploy. */
