@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       const s = new StreamSession({
         source: new HttpStreamSource(client, target),
         stallTimeoutMs: 1500,
-        backoff: { initialMs: 200, maxMs: 2000, jitter: 0.3 },
+        backoff: { initialMs: 200, maxMs: 2000, jitter: 0.3, credentialRetryMs: 2000 },
       });
       s.on('frame', () => totals.framesIn++);
       s.on('problem', (e) => totals.problems.set(e.code, (totals.problems.get(e.code) ?? 0) + 1));
