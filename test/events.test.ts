@@ -195,6 +195,24 @@ describe('EventStream (VAPIX events over WebSocket)', function () {
     assert.equal(t.sim.events.stats.wsConnections, 0);
   });
 
+  for (const [status, code, retried] of [
+    [401, 'ERR_AUTH_FAILED', true],
+    [403, 'ERR_FORBIDDEN', true],
+    [503, 'ERR_CAMERA_BUSY', true],
+    [404, 'ERR_NOT_FOUND', false],
+  ] as const) {
+    it(`a WebSocket handshake refused with ${status} is reported as ${code} with that status, not as a reset`, async () => {
+      const t = await setup({}, { auth: 'digest' }, (sim) => (sim.events.refuseUpgrades = status));
+      await waitFor(() => t.states.some((s) => s.state === (retried ? 'backoff' : 'failed')), 'the refused attempt');
+      const err = t.states.find((s) => s.error)!.error!;
+      assert.equal(err.code, code, err.message);
+      assert.equal(err.statusCode, status);
+      assert.match(err.message, new RegExp(`refused the event WebSocket \\(HTTP ${status}\\)`));
+      if (!retried) assert.match(err.hint, /MQTT|HTTP notification|recipe/i);
+      assert.ok(t.sim.events.stats.wsRefused >= 1);
+    });
+  }
+
   it('retries with backoff on wrong credentials, never putting the password in the error', async () => {
     const sim = await startSimulator({ auth: 'digest', password: 's3cret-pw' });
     const client = new CameraHttpClient({ protocol: 'http', host: '127.0.0.1', port: sim.port, username: 'root', password: 'wrong-pw' });

@@ -33,6 +33,16 @@ export const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
 const CLOSE_WAIT_MS = 2_000;
 const TOKEN_MAX_BYTES = 4096;
 const PONG_CHANNEL = 'undici:websocket:pong';
+/**
+ * undici's WebSocket reports a refused handshake only as close code 1006; the
+ * status the camera answered is visible on this channel, which every undici
+ * request (the handshake included) publishes when its response headers arrive.
+ */
+const HEADERS_CHANNEL = 'undici:request:headers';
+interface HeadersMessage {
+  request?: { path?: string };
+  response?: { statusCode?: number };
+}
 
 export const UNSUPPORTED_HINT =
   "This camera (or its firmware) has no event streaming over WebSocket. Update AXIS OS, or let the camera push its events: " +
@@ -108,6 +118,15 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
   private readonly onPong = (m: unknown): void => {
     if ((m as PongMessage)?.websocket === this.ws && this.ws) this.alive();
   };
+  /** Path (with this attempt's single-use token) of the handshake in progress, and what it got. */
+  private handshakePath: string | null = null;
+  private handshakeStatus: number | null = null;
+  private readonly onHeaders = (m: unknown): void => {
+    const { request, response } = (m ?? {}) as HeadersMessage;
+    if (this.handshakePath !== null && request?.path === this.handshakePath && typeof response?.statusCode === 'number') {
+      this.handshakeStatus = response.statusCode;
+    }
+  };
 
   constructor(opts: EventStreamOptions) {
     super();
@@ -140,6 +159,7 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
     if (this.running) return;
     this.running = true;
     diagnostics.subscribe(PONG_CHANNEL, this.onPong);
+    diagnostics.subscribe(HEADERS_CHANNEL, this.onHeaders);
     void this.connect();
   }
 
@@ -148,6 +168,7 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
     if (!this.running) return;
     this.running = false;
     diagnostics.unsubscribe(PONG_CHANNEL, this.onPong);
+    diagnostics.unsubscribe(HEADERS_CHANNEL, this.onHeaders);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     const ws = this.teardown();
@@ -184,12 +205,17 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
       return;
     }
     if (this.abort !== ac || !this.running) return;
-    const url = `${this.opts.client.baseUrl.replace(/^http/, 'ws')}${EVENT_WS_PATH}?sources=events&wssession=${encodeURIComponent(token)}`;
-    const ws = new WebSocket(url, this.opts.dispatcher ? { dispatcher: this.opts.dispatcher } : undefined);
+    const path = `${EVENT_WS_PATH}?sources=events&wssession=${encodeURIComponent(token)}`;
+    this.handshakePath = path;
+    this.handshakeStatus = null;
+    const ws = new WebSocket(`${this.opts.client.baseUrl.replace(/^http/, 'ws')}${path}`, this.opts.dispatcher ? { dispatcher: this.opts.dispatcher } : undefined);
     this.ws = ws;
     this.seenThisConnect = new Set();
+    let upgraded = false;
     ws.addEventListener('open', () => {
       if (this.ws !== ws) return;
+      upgraded = true;
+      this.handshakePath = null;
       this.alive();
       ws.send(configureMessage(this.opts.topics));
       this.pingTimer = setInterval(() => {
@@ -206,11 +232,16 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
     });
     ws.addEventListener('close', (ev) => {
       if (this.ws !== ws) return;
-      const opened = this.connectedAt > 0;
+      const status = upgraded ? null : this.handshakeStatus;
+      this.handshakePath = null;
+      if (status !== null && status !== 101) {
+        this.fail(refusedHandshake(status));
+        return;
+      }
       this.fail(
         new CameraError(
           ErrorCodes.CONN_RESET,
-          opened ? `The camera closed the event stream (code ${ev.code})` : `The event WebSocket could not be opened (code ${ev.code})`,
+          upgraded ? `The camera closed the event stream (code ${ev.code})` : `The event WebSocket could not be opened (code ${ev.code})`,
         ),
       );
     });
@@ -313,5 +344,22 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
       this.retryTimer = null;
       if (this.running) void this.connect();
     }, delay);
+  }
+}
+
+/** The camera answered the WebSocket handshake with `status` instead of 101. */
+function refusedHandshake(status: number): CameraError {
+  const message = `The camera refused the event WebSocket (HTTP ${status})`;
+  switch (status) {
+    case 401:
+      return new CameraError(ErrorCodes.AUTH_FAILED, `${message}: the session token or the account was not accepted`, { statusCode: status });
+    case 403:
+      return new CameraError(ErrorCodes.FORBIDDEN, message, { statusCode: status });
+    case 404:
+      return new CameraError(ErrorCodes.NOT_FOUND, `${message}: no event WebSocket API`, { statusCode: status, hint: UNSUPPORTED_HINT });
+    case 503:
+      return new CameraError(ErrorCodes.BUSY, message, { statusCode: status });
+    default:
+      return new CameraError(ErrorCodes.HTTP_STATUS, message, { statusCode: status });
   }
 }

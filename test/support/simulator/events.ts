@@ -11,7 +11,8 @@
  *   match are sent at once with their current state, then every change.
  *
  * Test switches: `enabled` (false: a camera without the WebSocket API, 404),
- * `respondToPings` (false: a half-dead link), `configureError`, `dropConnections()`.
+ * `refuseUpgrades` (every handshake answered with that status), `respondToPings`
+ * (false: a half-dead link), `configureError`, `dropConnections()`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
@@ -211,6 +212,8 @@ export const GET_EVENT_INSTANCES_RESPONSE =
 export class EventSimulator {
   /** false: a camera without event streaming over WebSocket (404 on wssession and the stream). */
   enabled = true;
+  /** Set: every WebSocket handshake is refused with this HTTP status (tokens are still issued). */
+  refuseUpgrades: number | null = null;
   /** false: pings go unanswered, as on a half-dead link. */
   respondToPings = true;
   /** Set: every `events:configure` is answered with this error. */
@@ -276,6 +279,7 @@ export class EventSimulator {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     };
     if (!this.enabled) return refuse(404, 'Not Found'), true;
+    if (this.refuseUpgrades !== null) return refuse(this.refuseUpgrades, 'Refused'), true;
     const token = query.get('wssession') ?? '';
     const expiry = this.tokens.get(token);
     this.tokens.delete(token); // single use
