@@ -322,6 +322,7 @@ describe('CameraHttpClient: HTTP status and content errors', () => {
     assert.match(e.message, /text\/html/);
     assert.ok(e.body?.startsWith('<html><head><title>Login</title>'), e.body);
     assert.ok((e.body?.length ?? 0) <= 200);
+    assert.match(e.hint, /web page/, 'a page gets the web-page hint, not the camera-settings one');
   });
 
   it('200 text/plain that never ends → ERR_NOT_MJPEG quickly, with the Axis message', async () => {
@@ -329,6 +330,7 @@ describe('CameraHttpClient: HTTP status and content errors', () => {
     assert.equal(e.body, '<!-- Camera 1 not available. -->');
     assert.match(e.message, /text\/plain/);
     assert.match(e.message, /Camera 1 not available/);
+    assert.match(e.hint, /camera number/i, 'an Axis text error keeps the camera-settings hint');
   });
 
   it('expect jpeg: a non-image answer → ERR_NOT_JPEG; a jpeg passes', async () => {

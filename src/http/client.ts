@@ -43,6 +43,12 @@ export interface CameraEndpoint {
   responseTimeoutMs?: number;
 }
 
+/** For a 200 web page where a stream or image was expected. */
+export const WEB_PAGE_HINT =
+  'The camera answered with a web page (shown in the message), not the video: often a login or portal page (check user, ' +
+  "password and auth method), or the wrong path for a non-Axis source (set the custom path). Some servers show such a page " +
+  'for a while after several refused logins.';
+
 export type ExpectKind = 'multipart' | 'jpeg' | 'any';
 
 export interface CameraRequestOptions {
@@ -436,7 +442,9 @@ export class CameraHttpClient {
     const text = await this.snippet(body);
     const got = contentType ? `Content-Type ${this.scrub(contentType)}` : 'no Content-Type';
     const msg = `expected ${wanted} but got ${got} from ${redacted}${text ? `: ${text}` : ''}`;
-    return new CameraError(code, msg, { statusCode, body: text });
+    // A web page is rarely about camera number or resolution: say what it usually is.
+    const page = /^text\/html/i.test(contentType) || /^<(!doctype html|html)/i.test(text);
+    return new CameraError(code, msg, { statusCode, body: text, ...(page ? { hint: WEB_PAGE_HINT } : {}) });
   }
 
   private wrap(
