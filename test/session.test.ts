@@ -76,6 +76,22 @@ describe('StreamSession against the camera simulator', () => {
     await waitFor(() => sim.stats.activeStreams === 0, 3000, 'camera to see the stream closed');
   });
 
+  it('HTTP/1.1 chunked parts through Digest: whole frames, and a drop inside a chunk never yields a truncated one', async () => {
+    await setup({ auth: 'digest', framing: 'chunked' });
+    sim.setFault({ kind: 'drop-mid-frame', afterFrames: 3 });
+    const { frames, problems } = open('/axis-cgi/mjpg/video.cgi?resolution=160x120&fps=25');
+    await waitFor(() => problems.length >= 2, 8000, 'two dropped connections');
+    sim.setFault(null);
+    const n = frames.length;
+    await waitFor(() => frames.length >= n + 5, 8000, 'frames after recovery');
+    for (const f of frames) {
+      assert.ok(isWholeJpeg(f.data));
+      assert.equal(jpegSize(f.data)?.width, 160);
+    }
+    assert.ok(n >= 3, `${n} frames before the drops`);
+    assert.ok(problems.every((p) => p.code === 'ERR_CONN_RESET' || p.code === 'ERR_STREAM_ENDED'), JSON.stringify(problems.map((p) => p.code)));
+  });
+
   it('reconnects after a stall and keeps counting frames', async () => {
     await setup({ auth: 'none' });
     sim.setFault({ kind: 'stall', afterFrames: 3 });
