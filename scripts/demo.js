@@ -21,6 +21,8 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { freePort, request, isWholeJpeg, countParts } = require('./lib/http-check');
+const { writeNodeRedSettings } = require('./lib/nodered-settings');
+const { stopChild } = require('./lib/child');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.resolve(ROOT, process.env.OUT_DIR || 'dist');
@@ -228,26 +230,12 @@ function linkDashboard(userDir) {
 }
 
 function writeSettings(userDir) {
-  const file = path.join(userDir, 'settings.js');
-  const text = `// Written by scripts/demo.js on every start: edit that script, not this file.
-module.exports = {
-    uiHost: ${JSON.stringify(HOST)},           // the editor has no login: loopback only
-    uiPort: Number(process.env.PORT) || ${NODE_RED_DEFAULT_PORT},
-    flowFile: 'flows.json',
-    credentialSecret: ${JSON.stringify(CREDENTIAL_SECRET)},
-    httpAdminRoot: '/',
-    httpNodeRoot: '/',
-    fileWorkingDirectory: ${JSON.stringify(userDir)},
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-    diagnostics: { enabled: false, ui: false },
-    telemetry: { enabled: false, updateNotification: false },
-    externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
-    editorTheme: { projects: { enabled: false }, tours: false, palette: { catalogues: [] } },
-    functionExternalModules: false,
-};
-`;
-  fs.writeFileSync(file, text);
-  return file;
+  return writeNodeRedSettings(userDir, {
+    writer: 'scripts/demo.js on every start',
+    host: HOST, // the editor has no login: loopback only
+    credentialSecret: CREDENTIAL_SECRET,
+    lines: [`uiPort: Number(process.env.PORT) || ${NODE_RED_DEFAULT_PORT},`, `fileWorkingDirectory: ${JSON.stringify(userDir)},`],
+  });
 }
 
 function prepareUserDir(userDir) {
@@ -420,18 +408,6 @@ async function waitForRoute(url, timeoutMs) {
   throw new Error(`${url} did not appear within ${timeoutMs} ms after the deploy (${last})`);
 }
 
-function stopChild(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGINT');
-  });
-}
-
 // ------------------------------------------------------------------ checks
 
 async function runChecks(base, userDir, sim) {
@@ -549,7 +525,7 @@ async function main() {
   const stop = () => {
     if (!stopping) {
       stopping = (async () => {
-        await stopChild(child);
+        await stopChild(child, STOP_GRACE_MS);
         if (sim) await sim.close();
         if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
       })();

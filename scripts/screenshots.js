@@ -17,6 +17,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { freePort } = require('./lib/http-check');
+const { stopChild } = require('./lib/child');
 
 const ROOT = path.resolve(__dirname, '..');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -79,18 +80,6 @@ function startDemo(port, userDir, verbose) {
     });
   });
   return { child, ready };
-}
-
-function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGINT');
-  });
 }
 
 /** Waits until every <img> matching `selector` shows a decoded frame. */
@@ -182,7 +171,7 @@ async function main() {
     await save(page, opts.out, 'editor-clip-on-motion.png');
   } finally {
     if (browser) await browser.close();
-    await stopChild(demo.child);
+    await stopChild(demo.child, STOP_GRACE_MS);
     fs.rmSync(userDir, { recursive: true, force: true });
   }
 }

@@ -42,6 +42,10 @@ interface HttpCheck {
 const e2e = require(path.join(ROOT, 'scripts', 'e2e', 'nodered.js')) as E2eNodeRed;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const httpCheck = require(path.join(ROOT, 'scripts', 'lib', 'http-check.js')) as HttpCheck;
+interface NodeRedSettings {
+  writeNodeRedSettings(userDir: string, opts: { writer: string; host?: string; credentialSecret: string; logLevel?: string; lines?: string[] }): string;
+}
+const nodeRedSettings = require(path.join(ROOT, 'scripts', 'lib', 'nodered-settings.js')) as NodeRedSettings;
 
 const FIRST_FRAME_TIMEOUT_MS = 60_000;
 const POLL_MS = 250;
@@ -69,25 +73,7 @@ function linkPackage(userDir: string): void {
 }
 
 function writeSettings(userDir: string): string {
-  const file = path.join(userDir, 'settings.js');
-  fs.writeFileSync(
-    file,
-    `module.exports = {
-  uiHost: '127.0.0.1',
-  flowFile: 'flows.json',
-  credentialSecret: 'axis-mjpeg-bench',
-  httpAdminRoot: '/',
-  httpNodeRoot: '/',
-  logging: { console: { level: 'warn', metrics: false, audit: false } },
-  diagnostics: { enabled: false, ui: false },
-  telemetry: { enabled: false, updateNotification: false },
-  externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
-  editorTheme: { projects: { enabled: false }, tours: false, palette: { catalogues: [] } },
-  functionExternalModules: false,
-};
-`,
-  );
-  return file;
+  return nodeRedSettings.writeNodeRedSettings(userDir, { writer: 'bench/fanout/nodered.ts', credentialSecret: 'axis-mjpeg-bench', logLevel: 'warn' });
 }
 
 export async function startNodeRed(): Promise<RunningNodeRed> {

@@ -7,6 +7,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { HOST, start, run, request, waitFor, freePort } = require('./lib');
+const { writeNodeRedSettings } = require('../lib/nodered-settings');
 
 const ADMIN_READY_TIMEOUT_MS = 90_000;
 const NPM_TIMEOUT_MS = 240_000;
@@ -41,26 +42,7 @@ async function packPackage({ root, dist, workDir }) {
 }
 
 function writeSettings(userDir) {
-  const file = path.join(userDir, 'settings.js');
-  fs.writeFileSync(
-    file,
-    `// Written by scripts/e2e/nodered.js
-module.exports = {
-    uiHost: ${JSON.stringify(HOST)},
-    flowFile: 'flows.json',
-    credentialSecret: ${JSON.stringify(CREDENTIAL_SECRET)},
-    httpAdminRoot: '/',
-    httpNodeRoot: '/',
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-    diagnostics: { enabled: false, ui: false },
-    telemetry: { enabled: false, updateNotification: false },
-    externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
-    editorTheme: { projects: { enabled: false }, tours: false, palette: { catalogues: [] } },
-    functionExternalModules: false,
-};
-`,
-  );
-  return file;
+  return writeNodeRedSettings(userDir, { writer: 'scripts/e2e/nodered.js', host: HOST, credentialSecret: CREDENTIAL_SECRET });
 }
 
 /** Fresh user dir with the tarball installed from npm (its dependencies from the registry or cache). */
