@@ -16,7 +16,7 @@ import { parseMessage, parseWsSessionToken, parseEventInstances } from '../src/e
 import { parseMask } from '../src/motion/mask';
 import { CameraError } from '../src/errors';
 import { encodeJpeg, type EncodeOptions } from './support/jpeg-encoder';
-import { multipartStream, tinyExifJpeg, tinyJpeg, rng } from './support/jpeg-samples';
+import { multipartStream, splitAt, tinyExifJpeg, tinyJpeg, rng } from './support/jpeg-samples';
 
 /** Runs per property: enough to hit every mutation kind often, bounded for CI. */
 const RUNS = 1000;
@@ -94,18 +94,6 @@ function mutate(input: Buffer, mutations: Mutation[]): Buffer {
     }
   }
   return b;
-}
-
-function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of [...new Set(cuts.map((x) => (buf.length ? x % buf.length : 0)))].sort((a, b) => a - b)) {
-    if (c <= prev) continue;
-    out.push(buf.subarray(prev, c));
-    prev = c;
-  }
-  out.push(buf.subarray(prev));
-  return out;
 }
 
 const FRAMES = [tinyJpeg(1), tinyExifJpeg(2), tinyJpeg(3, 24, 16), tinyJpeg(4, 8, 8)];

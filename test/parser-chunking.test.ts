@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MjpegParser } from '../src/parser';
 import type { ParserStats } from '../src/parser';
-import { multipartStream, part, tinyExifJpeg, tinyJpeg } from './support/jpeg-samples';
+import { multipartStream, part, splitAt, tinyExifJpeg, tinyJpeg } from './support/jpeg-samples';
 
 interface Result {
   frames: Buffer[];
@@ -21,18 +21,6 @@ function run(chunks: Buffer[], boundary: string | null | undefined, maxFrameByte
   for (const c of chunks) p.push(c);
   p.end();
   return { frames, stats: { ...p.stats }, errors };
-}
-
-function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of [...new Set(cuts)].sort((a, b) => a - b)) {
-    if (c <= prev || c >= buf.length) continue;
-    out.push(buf.subarray(prev, c));
-    prev = c;
-  }
-  out.push(buf.subarray(prev));
-  return out;
 }
 
 const FRAMES = [tinyJpeg(1), tinyExifJpeg(2), tinyJpeg(3, 20, 12)];

@@ -164,6 +164,22 @@ export function multipartStream(frames: Buffer[], o: PartOptions = {}): Buffer {
   return Buffer.concat(frames.map((f) => part(f, o)));
 }
 
+/**
+ * Split `buf` at the given offsets (taken modulo its length, any order,
+ * repeats ignored) into views; cuts at 0 or the end add no empty chunk.
+ */
+export function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const c of [...new Set(cuts.map((x) => (buf.length ? x % buf.length : 0)))].sort((a, b) => a - b)) {
+    if (c <= prev) continue;
+    out.push(buf.subarray(prev, c));
+    prev = c;
+  }
+  out.push(buf.subarray(prev));
+  return out;
+}
+
 /** Split `buf` into chunks of `size` bytes (views, no copy). */
 export function chunked(buf: Buffer, size: number): Buffer[] {
   const out: Buffer[] = [];
