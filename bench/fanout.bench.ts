@@ -1,6 +1,6 @@
 /**
  * Fan-out benchmark: one simulated 1080p camera at 25 fps (Digest) read by
- * mjpg-in and served by http-out-mjpg inside a REAL Node-RED (child
+ * axmjpeg-in and served by axmjpeg-out inside a REAL Node-RED (child
  * process), to 1, 10, 100, 200, 300 and 500 loopback viewers of which 10% never read.
  * Then the same load through a naive relay (bench/fanout/naive-relay.ts:
  * every frame written to every response, backpressure ignored).
@@ -20,9 +20,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSimulator, type CameraSimulator } from '../test/support/simulator';
-import { frameCache } from '../test/support/simulator/frame-cache';
-import { qualityFor } from '../test/support/simulator/params';
+import { startSimulator, type CameraSimulator } from '../simulator';
+import { frameCache } from '../simulator/frame-cache';
+import { qualityFor } from '../simulator/params';
 import { ask, cpuPct, mb, percentile, sampleProc, type ProcSample } from './fanout/proc';
 import type { FromViewers, ToViewers } from './fanout/viewers';
 import type { FromNaive } from './fanout/naive-relay';
@@ -187,9 +187,9 @@ function flows(simPort: number): object[] {
   return [
     { id: 'fanout-tab', type: 'tab', label: 'fan-out bench' },
     cameraNode('fanout-cam', { port: simPort, resolution: RESOLUTION, fps: FPS, compression: COMPRESSION, username: SIM_USER, password: SIM_PASSWORD }),
-    { id: 'fanout-in', type: 'mjpg-in', z: 'fanout-tab', name: '', source: 'camera', camera: 'fanout-cam', file: '', fileFps: '', loop: false, resolution: '', fps: '', compression: '', cameraNumber: '', startOnDeploy: true, topic: '', x: 100, y: 100, wires: [['fanout-out']] },
+    { id: 'fanout-in', type: 'axmjpeg-in', z: 'fanout-tab', name: '', source: 'camera', camera: 'fanout-cam', file: '', fileFps: '', loop: false, resolution: '', fps: '', compression: '', cameraNumber: '', startOnDeploy: true, topic: '', x: 100, y: 100, wires: [['fanout-out']] },
     // Stalled viewers are kept for the whole step (stuckTimeout 0), to show the memory they can hold.
-    { id: 'fanout-out', type: 'http-out-mjpg', z: 'fanout-tab', name: '', url: STREAM_PATH, maxViewers: HTTP_OUT_MAX_VIEWERS, fps: 0, stuckTimeout: 0, x: 300, y: 100, wires: [] },
+    { id: 'fanout-out', type: 'axmjpeg-out', z: 'fanout-tab', name: '', url: STREAM_PATH, maxViewers: HTTP_OUT_MAX_VIEWERS, fps: 0, stuckTimeout: 0, x: 300, y: 100, wires: [] },
   ];
 }
 
@@ -259,7 +259,7 @@ function table(steps: Step[]): string {
   ];
   for (const s of steps) {
     rows.push(
-      `| ${s.relay === 'ours' ? 'http-out-mjpg' : 'naive'} | ${s.viewers} (${s.readers} + ${s.stalled}) | ${f1(s.cameraFps)} | ${f1(s.p50)} | ${f1(s.p5)} | ${f1(s.min)} | ${s.latP50} / ${s.latP99} | ${s.cameraConnections} | ${s.cpuPct.toFixed(0)}% | ${s.rssStartMB.toFixed(0)} → ${s.rssEndMB.toFixed(0)}${s.cutShort ? ' (cut short)' : ''} | ${s.viewerCpuPct.toFixed(0)}% | ${s.holds ? 'yes' : 'no'}${s.refused ? ` (${s.refused} refused)` : ''}${s.ended ? ` (${s.ended} cut off)` : ''} |`,
+      `| ${s.relay === 'ours' ? 'axmjpeg-out' : 'naive'} | ${s.viewers} (${s.readers} + ${s.stalled}) | ${f1(s.cameraFps)} | ${f1(s.p50)} | ${f1(s.p5)} | ${f1(s.min)} | ${s.latP50} / ${s.latP99} | ${s.cameraConnections} | ${s.cpuPct.toFixed(0)}% | ${s.rssStartMB.toFixed(0)} → ${s.rssEndMB.toFixed(0)}${s.cutShort ? ' (cut short)' : ''} | ${s.viewerCpuPct.toFixed(0)}% | ${s.holds ? 'yes' : 'no'}${s.refused ? ` (${s.refused} refused)` : ''}${s.ended ? ` (${s.ended} cut off)` : ''} |`,
     );
   }
   return rows.join('\n');
@@ -275,8 +275,8 @@ function fpsChart(steps: Step[], note: string): string {
   const at = (relay: RelayName, key: 'p50' | 'p5'): [number, number][] =>
     xs.map((n, i) => [i, steps.find((s) => s.relay === relay && s.viewers === n)?.[key] ?? 0] as [number, number]);
   const series: Series[] = [
-    { name: 'http-out-mjpg p50', color: OURS_COLOR, points: at('ours', 'p50') },
-    { name: 'http-out-mjpg p5', color: OURS_COLOR, dash: '6 4', points: at('ours', 'p5') },
+    { name: 'axmjpeg-out p50', color: OURS_COLOR, points: at('ours', 'p50') },
+    { name: 'axmjpeg-out p5', color: OURS_COLOR, dash: '6 4', points: at('ours', 'p5') },
     { name: 'naive relay p50', color: NAIVE_COLOR, points: at('naive', 'p50') },
     { name: 'naive relay p5', color: NAIVE_COLOR, dash: '6 4', points: at('naive', 'p5') },
   ];
@@ -335,7 +335,7 @@ function rssChart(steps: Step[], note: string): string {
   parts.push(
     legend(
       [
-        { name: 'Node-RED: mjpg-in → http-out-mjpg', color: OURS_COLOR },
+        { name: 'Node-RED: axmjpeg-in → axmjpeg-out', color: OURS_COLOR },
         { name: 'naive relay (writes ignore backpressure)', color: NAIVE_COLOR },
       ],
       20,

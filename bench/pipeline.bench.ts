@@ -1,6 +1,6 @@
 /**
- * Pipeline cost: camera -> mjpg-in -> frame-throttle (max 1000 fps, i.e.
- * pass-through) -> http-out-mjpg -> 1 reading viewer, inside a REAL Node-RED,
+ * Pipeline cost: camera -> axmjpeg-in -> axmjpeg-throttle (max 1000 fps, i.e.
+ * pass-through) -> axmjpeg-out -> 1 reading viewer, inside a REAL Node-RED,
  * at VGA and 1080p. Two sources per size:
  *
  * - the camera simulator at 25 fps (Digest): Node-RED CPU % and CPU time per
@@ -21,11 +21,11 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fork, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSimulator, type CameraSimulator, FRAME_COMMENT_PREFIX } from '../test/support/simulator';
-import { frameCache } from '../test/support/simulator/frame-cache';
-import { qualityFor } from '../test/support/simulator/params';
-import { stampJpeg } from '../test/support/simulator/stream';
-import type { FrameSpec } from '../test/support/simulator/render';
+import { startSimulator, type CameraSimulator, FRAME_COMMENT_PREFIX } from '../simulator';
+import { frameCache } from '../simulator/frame-cache';
+import { qualityFor } from '../simulator/params';
+import { stampJpeg } from '../simulator/stream';
+import type { FrameSpec } from '../simulator/render';
 import { ask, cpuPct, mb, percentile, sampleProc } from './fanout/proc';
 import type { FromViewers, ToViewers } from './fanout/viewers';
 import { cameraNode, startNodeRed, type RunningNodeRed } from './fanout/nodered';
@@ -34,7 +34,7 @@ const SECONDS = Number(process.env.PIPELINE_SECONDS ?? 10);
 const WARMUP_MS = 2000;
 const CAMERA_FPS = 25;
 const IDLE_SECONDS = 5;
-/** frame-throttle's highest setting: passes every frame of any real camera. */
+/** axmjpeg-throttle's highest setting: passes every frame of any real camera. */
 const THROTTLE_FPS = 1000;
 const THROTTLE_MODE = process.env.PIPELINE_THROTTLE === 'nth' ? 'nth' : 'fps';
 /** Same weights as the fan-out bench: ~190 KB at 1080p, like a real scene. */
@@ -45,13 +45,13 @@ const SIM_PASSWORD = 'pass';
 const STREAM_PATH = '/pipe/live';
 const REPLAY_PATH = '/replay.mjpg';
 const REPLAY_BOUNDARY = 'replayboundary';
-/** Replay rates tried in turn; below frame-throttle's 1000 fps so it stays a pass-through. */
+/** Replay rates tried in turn; below axmjpeg-throttle's 1000 fps so it stays a pass-through. */
 const SWEEP_RATES = (process.env.PIPELINE_RATES ?? '50,100,200,300,400,600,800').split(',').map(Number);
 const SWEEP_SECONDS = Number(process.env.PIPELINE_SWEEP_SECONDS ?? 4);
 const SWEEP_WARMUP_MS = 1000;
 /**
  * A rate is sustained when the source got this share of it out and the viewer
- * this share in. Not 100%: http-out-mjpg drops a frame (newest wins) when the
+ * this share in. Not 100%: axmjpeg-out drops a frame (newest wins) when the
  * viewer socket has not drained the previous one, which event-loop jitter
  * causes now and then at hundreds of fps without any lack of CPU.
  */
@@ -149,9 +149,9 @@ function flows(camera: object): object[] {
   return [
     { id: 'pipe-tab', type: 'tab', label: 'pipeline bench' },
     camera,
-    { id: 'pipe-in', type: 'mjpg-in', z: 'pipe-tab', name: '', source: 'camera', camera: 'pipe-cam', file: '', fileFps: '', loop: false, resolution: '', fps: '', compression: '', cameraNumber: '', startOnDeploy: true, topic: '', x: 100, y: 100, wires: [['pipe-throttle']] },
-    { id: 'pipe-throttle', type: 'frame-throttle', z: 'pipe-tab', name: '', mode: THROTTLE_MODE, fps: THROTTLE_FPS, nth: 1, readyTopic: 'ready', readyAtStart: true, x: 300, y: 100, wires: [['pipe-out']] },
-    { id: 'pipe-out', type: 'http-out-mjpg', z: 'pipe-tab', name: '', url: STREAM_PATH, maxViewers: 20, fps: 0, stuckTimeout: 30, x: 500, y: 100, wires: [] },
+    { id: 'pipe-in', type: 'axmjpeg-in', z: 'pipe-tab', name: '', source: 'camera', camera: 'pipe-cam', file: '', fileFps: '', loop: false, resolution: '', fps: '', compression: '', cameraNumber: '', startOnDeploy: true, topic: '', x: 100, y: 100, wires: [['pipe-throttle']] },
+    { id: 'pipe-throttle', type: 'axmjpeg-throttle', z: 'pipe-tab', name: '', mode: THROTTLE_MODE, fps: THROTTLE_FPS, nth: 1, readyTopic: 'ready', readyAtStart: true, x: 300, y: 100, wires: [['pipe-out']] },
+    { id: 'pipe-out', type: 'axmjpeg-out', z: 'pipe-tab', name: '', url: STREAM_PATH, maxViewers: 20, fps: 0, stuckTimeout: 30, x: 500, y: 100, wires: [] },
   ];
 }
 
@@ -202,7 +202,7 @@ const sweepEnds: string[] = [];
 async function main(): Promise<void> {
   const load = os.loadavg().map((n) => n.toFixed(2)).join(' ');
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, node ${process.version}, load before ${load}`;
-  console.log(`pipeline bench: mjpg-in -> frame-throttle (${THROTTLE_FPS} fps) -> http-out-mjpg -> 1 viewer, ${SECONDS} s per case`);
+  console.log(`pipeline bench: axmjpeg-in -> axmjpeg-throttle (${THROTTLE_FPS} fps) -> axmjpeg-out -> 1 viewer, ${SECONDS} s per case`);
   console.log(`  ${machine}`);
   const sim = await startSimulator({ host: '127.0.0.1', auth: 'digest', username: SIM_USER, password: SIM_PASSWORD });
   const viewer = fork(path.join(__dirname, 'fanout', 'viewers.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -13,7 +13,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSimulator, CameraSimulator, FRAME_COMMENT_PREFIX, type Fault } from '../test/support/simulator';
+import { startSimulator, CameraSimulator, FRAME_COMMENT_PREFIX, type Fault } from '../simulator';
 import { CameraHttpClient } from '../src/http';
 import { HttpStreamSource } from '../src/http-source';
 import { StreamSession, type Frame } from '../src/session';

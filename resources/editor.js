@@ -1,8 +1,8 @@
 /*
- * Editor helpers shared by the node-red-contrib-axis-mjpeg node dialogs.
+ * Editor helpers shared by the @axmjpeg/node-red-axis-mjpeg node dialogs.
  *
  * Node-RED (>= 1.3) serves this package's resources/ folder at
- * resources/node-red-contrib-axis-mjpeg/; every node .html loads this file
+ * resources/@axmjpeg/node-red-axis-mjpeg/; every node .html loads this file
  * with a relative <script src> (so it works under any httpAdminRoot), and the
  * editor runs it before that .html's own scripts. Each node set loads it
  * again (a set can be enabled on its own), so running twice must be harmless.

@@ -55,7 +55,7 @@ const DEMO_MOTION_PERIOD_MS = 30_000;
 const SNAPSHOT_DIR = 'camera-snapshots';
 /** Where example 07 saves the JPEG that started a motion (the simulator's moving square). */
 const MOTION_DIR = 'camera-motion';
-/** Where example 08 records a clip per motion (mjpg-record: relative to the user dir). */
+/** Where example 08 records a clip per motion (axmjpeg-record: relative to the user dir). */
 const CLIP_DIR = 'motion-clips';
 /**
  * The simulated picture never stops moving, so motion never stops and a clip
@@ -67,7 +67,7 @@ const DEMO_CLIPS_KEPT = 10;
 const CLIP_PRUNE_INTERVAL_MS = 30_000;
 /** --check: motion is switched on and off this often until the alert flow has saved a snapshot. */
 const CHECK_MOTION_TOGGLE_MS = 500;
-/** Where example 04 records (mjpg-record: relative to the user dir). */
+/** Where example 04 records (axmjpeg-record: relative to the user dir). */
 const TIMELAPSE_FILE = path.join('timelapse', 'camera.mjpg');
 /** The demo's time-lapse keeps one frame every 5 s instead of every minute, so the file visibly grows. */
 const DEMO_TIMELAPSE_FPS = 0.2;
@@ -155,7 +155,7 @@ function loadDist(rel) {
 }
 
 async function startCameraSimulator(port) {
-  const { startSimulator } = loadDist('test/support/simulator');
+  const { startSimulator } = loadDist('simulator');
   const opts = { host: HOST, auth: 'digest', username: SIM_USER, password: SIM_PASSWORD };
   try {
     return await startSimulator({ ...opts, port });
@@ -266,7 +266,7 @@ function demoFlows(examples, sim, userDir) {
   const replaced = new Map();
   for (const { flow } of examples) {
     for (const n of flow) {
-      if (n.type !== 'axis-camera') continue;
+      if (n.type !== 'axmjpeg-camera') continue;
       if (cameraId === null) cameraId = n.id;
       else replaced.set(n.id, cameraId);
     }
@@ -276,15 +276,15 @@ function demoFlows(examples, sim, userDir) {
       if (replaced.has(orig.id)) continue;
       const n = JSON.parse(JSON.stringify(orig));
       for (const [k, v] of Object.entries(n)) if (typeof v === 'string' && replaced.has(v)) n[k] = replaced.get(v);
-      if (n.type === 'axis-camera') {
+      if (n.type === 'axmjpeg-camera') {
         Object.assign(n, { name: 'Simulated camera', host: HOST, port: String(sim.port), protocol: 'http', auth: 'auto' });
         n.credentials = { user: SIM_USER, password: SIM_PASSWORD };
-      } else if (n.type === 'mjpg-in' && n.source === 'file') {
+      } else if (n.type === 'axmjpeg-in' && n.source === 'file') {
         n.file = path.join(userDir, SAMPLE_FILE);
-      } else if (n.type === 'frame-throttle' && n.mode === 'fps' && Number(n.fps) < DEMO_TIMELAPSE_FPS) {
+      } else if (n.type === 'axmjpeg-throttle' && n.mode === 'fps' && Number(n.fps) < DEMO_TIMELAPSE_FPS) {
         n.fps = DEMO_TIMELAPSE_FPS;
         n.name = '1 frame / 5 s (demo)';
-      } else if (n.type === 'mjpg-record' && String(n.filename).startsWith(`${CLIP_DIR}/`)) {
+      } else if (n.type === 'axmjpeg-record' && String(n.filename).startsWith(`${CLIP_DIR}/`)) {
         n.rotateMinutes = DEMO_CLIP_MINUTES;
         n.name = `motion clips (${DEMO_CLIP_MINUTES * 60} s max, demo)`;
       }
@@ -332,7 +332,7 @@ function pruneClips(userDir) {
   for (const f of files.slice(0, Math.max(0, files.length - DEMO_CLIPS_KEPT))) fs.rmSync(f, { force: true });
 }
 
-/** The JPEGs of an mjpg-record file, read by each part's Content-Length; throws on a malformed part. */
+/** The JPEGs of an axmjpeg-record file, read by each part's Content-Length; throws on a malformed part. */
 function recordedParts(file) {
   const buf = fs.readFileSync(file);
   const parts = [];
@@ -466,7 +466,7 @@ async function runChecks(base, userDir, sim) {
     if (!isWholeJpeg(fs.readFileSync(file))) throw new Error(`${file} is not a whole JPEG`);
     return path.basename(file);
   });
-  await check(`motion-detect on the frames -> file in ${MOTION_DIR}/`, async () => {
+  await check(`axmjpeg-motion on the frames -> file in ${MOTION_DIR}/`, async () => {
     const dir = path.join(userDir, MOTION_DIR);
     const end = Date.now() + CHECK_STREAM_TIMEOUT_MS;
     for (;;) {
@@ -480,7 +480,7 @@ async function runChecks(base, userDir, sim) {
       await sleep(POLL_INTERVAL_MS);
     }
   });
-  await check(`motion-detect -> mjpg-record: a completed clip in ${CLIP_DIR}/`, async () => {
+  await check(`axmjpeg-motion -> axmjpeg-record: a completed clip in ${CLIP_DIR}/`, async () => {
     // A clip is complete once the next one has started (the demo cuts clips after DEMO_CLIP_MINUTES).
     const timeoutMs = DEMO_CLIP_MINUTES * 60_000 + CHECK_STREAM_TIMEOUT_MS;
     const end = Date.now() + timeoutMs;
@@ -616,7 +616,7 @@ async function main() {
   Processed frames  ${base}${URLS.processed}
   File playback     ${base}${URLS.playback}
   Alert trigger     ${base}${URLS.alert}     (also the camera's motion every ${DEMO_MOTION_PERIOD_MS / 1000} s: snapshot -> e-mail/Telegram msgs, files in ${displayPath(path.join(userDir, SNAPSHOT_DIR))})
-  Motion clips      ${displayPath(path.join(userDir, CLIP_DIR))}/     (motion-detect -> one .mjpg per motion; the demo's picture always moves, so clips are cut every ${DEMO_CLIP_MINUTES * 60} s and the newest ${DEMO_CLIPS_KEPT} kept)
+  Motion clips      ${displayPath(path.join(userDir, CLIP_DIR))}/     (axmjpeg-motion -> one .mjpg per motion; the demo's picture always moves, so clips are cut every ${DEMO_CLIP_MINUTES * 60} s and the newest ${DEMO_CLIPS_KEPT} kept)
   Node-RED editor   ${base}/   (debug sidebar: motion, snapshot and clip alerts)
   Camera simulator  http://${HOST}:${sim.port}/axis-cgi/mjpg/video.cgi (${SIM_USER} / ${SIM_PASSWORD})
 

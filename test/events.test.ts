@@ -16,8 +16,8 @@ import {
   type EventStateChange,
   type EventStreamOptions,
 } from '../src/events';
-import { startSimulator, type CameraSimulator, type SimulatorOptions } from './support/simulator';
-import { TOPIC_MOTION, TOPIC_VIRTUAL_INPUT, VIRTUAL_INPUTS } from './support/simulator/events';
+import { startSimulator, type CameraSimulator, type SimulatorOptions } from '../simulator';
+import { TOPIC_MOTION, TOPIC_VIRTUAL_INPUT, VIRTUAL_INPUTS } from '../simulator/events';
 import { testCerts } from './support/tls-certs';
 
 const WAIT_MS = 5000;

@@ -12,7 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import { startSimulator, CameraSimulator } from './support/simulator';
+import { startSimulator, CameraSimulator } from '../simulator';
 import { helper, startNodeRed, stopNodeRed } from './support/node-red';
 
 type FlowNode = { id: string; type: string; z?: string; wires?: string[][]; [k: string]: unknown };
@@ -24,7 +24,7 @@ function findRoot(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     try {
       const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-      if (pkg.name === 'node-red-contrib-axis-mjpeg') return dir;
+      if (pkg.name === '@axmjpeg/node-red-axis-mjpeg') return dir;
     } catch {
       /* not here */
     }
@@ -98,14 +98,14 @@ function localize(flow: FlowNode[], simPort: number, dir: string): { flow: FlowN
     .map((orig) => {
       const n = JSON.parse(JSON.stringify(orig)) as FlowNode;
       if (n.wires) n.wires = n.wires.map((w) => w.filter((id) => !drop.has(id)));
-      if (n.type === 'axis-camera') {
+      if (n.type === 'axmjpeg-camera') {
         // Never the example's 192.168.0.90: tests talk to loopback only.
         Object.assign(n, { host: '127.0.0.1', port: String(simPort), protocol: 'http' });
         creds[n.id] = { user: USER, password: PASSWORD };
       }
-      if (n.type === 'mjpg-in' && n.source === 'file') n.file = path.join(dir, 'missing.mjpg');
+      if (n.type === 'axmjpeg-in' && n.source === 'file') n.file = path.join(dir, 'missing.mjpg');
       for (const key of ['directory', 'dir', 'folder', 'path']) {
-        if (n.type === 'mjpg-record' && typeof n[key] === 'string') n[key] = path.join(dir, 'recordings');
+        if (n.type === 'axmjpeg-record' && typeof n[key] === 'string') n[key] = path.join(dir, 'recordings');
       }
       return n;
     });
@@ -121,7 +121,7 @@ function modulesFor(flow: FlowNode[], ours: Map<string, NodeModule>): NodeModule
     mods.add(mine ?? require(CORE.get(n.type)!));
   }
   // The camera config node is needed by every node that names it.
-  mods.add(ours.get('axis-camera')!);
+  mods.add(ours.get('axmjpeg-camera')!);
   return [...mods];
 }
 
@@ -137,7 +137,7 @@ function get(port: number, p: string): Promise<{ status: number; type: string; b
   });
 }
 
-/** The JPEGs of an mjpg-record file, read by each part's Content-Length. */
+/** The JPEGs of an axmjpeg-record file, read by each part's Content-Length. */
 function clipParts(file: Buffer): Buffer[] {
   const out: Buffer[] = [];
   let at = 0;
@@ -220,7 +220,7 @@ describe('example flows', function () {
       const comments = flow.filter((n) => n.type === 'comment');
       assert.ok(comments.length >= 1, `${file}: no comment node`);
       const text = comments.map((c) => `${c.name}\n${c.info}`).join('\n');
-      if (flow.some((n) => n.type === 'axis-camera')) assert.match(text, /Host/, `${file}: comment does not say where to set the camera`);
+      if (flow.some((n) => n.type === 'axmjpeg-camera')) assert.match(text, /Host/, `${file}: comment does not say where to set the camera`);
     }
   });
 
@@ -242,11 +242,11 @@ describe('example flows', function () {
     for (const t of nonConfig) assert.ok(used.has(t), `no example uses ${t}`);
   });
 
-  it('point the live view of the dashboard at an http-out-mjpg path, not at the websocket', function () {
+  it('point the live view of the dashboard at an axmjpeg-out path, not at the websocket', function () {
     const flow = examples.find((e) => e.file.startsWith('02-'))!.flow;
-    const paths = new Set(flow.filter((n) => n.type === 'http-out-mjpg').map((n) => String(n.url)));
+    const paths = new Set(flow.filter((n) => n.type === 'axmjpeg-out').map((n) => String(n.url)));
     const templates = flow.filter((n) => n.type === 'ui-template').map((n) => String(n.format));
-    assert.ok(templates.some((t) => [...paths].some((p) => t.includes(`'${p}'`) || t.includes(`"${p}"`))), 'no ui-template shows an http-out-mjpg path');
+    assert.ok(templates.some((t) => [...paths].some((p) => t.includes(`'${p}'`) || t.includes(`"${p}"`))), 'no ui-template shows an axmjpeg-out path');
   });
 
   describe('in Node-RED with the camera simulator', function () {
@@ -382,7 +382,7 @@ describe('example flows', function () {
       });
       const byName = (name: string) => flow.find((n) => n.name === name)!.id;
       const got = (id: string): Promise<Record<string, any>> => new Promise((r) => helper.getNode(id).once('input', r));
-      // The switch sees motion-detect's msgs unchanged (the change node after it moves msg.image).
+      // The switch sees axmjpeg-motion's msgs unchanged (the change node after it moves msg.image).
       const trigger = new Promise<Buffer>((r) =>
         helper.getNode(byName('started / stopped')).once('input', (m: Record<string, any>) => r(Buffer.from(m.image))),
       );
@@ -390,7 +390,7 @@ describe('example flows', function () {
       const email = got(byName('to e-mail node'));
       const telegram = got(byName('to Telegram sender'));
 
-      // The simulator's picture always moves: motion-detect starts a clip by itself.
+      // The simulator's picture always moves: axmjpeg-motion starts a clip by itself.
       const triggerImage = await trigger;
       // Let a few live frames follow the one that triggered, then report the motion over.
       await new Promise((r) => setTimeout(r, 1500));
@@ -446,6 +446,6 @@ describe('npm start demo (scripts/demo.js --check)', function () {
     assert.match(out, /^PASS demo check/m, out);
     assert.match(out, /^ok {3}live view \/camera\/live delivers >= 5 frames: [5-9] frames/m, out);
     assert.match(out, /^ok {3}dashboard \/dashboard\/camera: HTTP 200/m, out);
-    assert.match(out, /^ok {3}motion-detect -> mjpg-record: a completed clip in motion-clips\/: clip-\d{8}-\d{6}.*\.mjpg: \d+ whole JPEGs/m, out);
+    assert.match(out, /^ok {3}axmjpeg-motion -> axmjpeg-record: a completed clip in motion-clips\/: clip-\d{8}-\d{6}.*\.mjpg: \d+ whole JPEGs/m, out);
   });
 });

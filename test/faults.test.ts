@@ -3,7 +3,7 @@
  *
  * Each test drives real sockets on 127.0.0.1 (the camera simulator, or a
  * tiny hand-written camera for what the simulator cannot send), goes through
- * the real mjpg-in / axis-camera / http-out-mjpg nodes where the node layer
+ * the real axmjpeg-in / axmjpeg-camera / axmjpeg-out nodes where the node layer
  * matters and through the core session where it does not, and checks three
  * things: recovery, that no wrong frame is ever emitted (every frame is one
  * whole JPEG of the requested size), and that nothing leaks (the camera sees
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSimulator, CameraSimulator, FRAME_COMMENT_PREFIX } from './support/simulator';
+import { startSimulator, CameraSimulator, FRAME_COMMENT_PREFIX } from '../simulator';
 import { testCerts } from './support/tls-certs';
 import { fakeJpeg, makeJpeg, part } from './support/jpeg-samples';
 import { helper, collect, startNodeRed, statusesOf, stopNodeRed, warningsOf } from './support/node-red';
@@ -34,11 +34,11 @@ import { CameraError } from '../src/errors';
 import { jpegSize } from '../src/jpeg/jpeg-info';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const cameraNode = require('../nodes/axis-camera');
+const cameraNode = require('../nodes/axmjpeg-camera');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const mjpgInNode = require('../nodes/mjpg-in');
+const mjpgInNode = require('../nodes/axmjpeg-in');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const relayNode = require('../nodes/http-out-mjpg');
+const relayNode = require('../nodes/axmjpeg-out');
 
 const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2, jitter: 0, healthyResetMs: 60_000 };
 const MB = 1024 * 1024;
@@ -173,7 +173,7 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
     custom = null;
   });
 
-  describe('through mjpg-in nodes', () => {
+  describe('through axmjpeg-in nodes', () => {
     async function loadSim(simOpts: Parameters<typeof startSimulator>[0], flowExtra: Record<string, unknown>[] = [], camExtra: Record<string, unknown> = {}) {
       sim = await startSimulator(simOpts);
       await helper.load([cameraNode, mjpgInNode], [cameraConfig('cam', sim.port, camExtra), mjpgIn('in', 'cam'), { id: 'out', type: 'helper' }, ...catchAll(), ...flowExtra], {
@@ -434,7 +434,7 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
     });
   });
 
-  describe('http-out-mjpg viewers', () => {
+  describe('axmjpeg-out viewers', () => {
     let app: http.RequestListener | null = null;
     let server: http.Server;
     let base: string;
@@ -461,7 +461,7 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
     const statuses = () => statusesOf(helper.getNode('r'));
 
     it('a viewer disconnecting mid-frame leaves the others whole and the count at the right value', async () => {
-      await helper.load([capture, relayNode], [{ id: 'r', type: 'http-out-mjpg', url: '/cam/live', maxViewers: 5, fps: 0, stuckTimeout: 30, wires: [] }]);
+      await helper.load([capture, relayNode], [{ id: 'r', type: 'axmjpeg-out', url: '/cam/live', maxViewers: 5, fps: 0, stuckTimeout: 30, wires: [] }]);
       const node = helper.getNode('r');
       const SIZE = 512 * 1024;
       let seq = 0;
@@ -507,7 +507,7 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
 
     it('200 viewers connecting and leaving in a loop: each gets whole frames, nothing left open', async function () {
       this.timeout(60_000);
-      await helper.load([capture, relayNode], [{ id: 'r', type: 'http-out-mjpg', url: '/cam/live', maxViewers: 50, fps: 0, stuckTimeout: 30, wires: [] }]);
+      await helper.load([capture, relayNode], [{ id: 'r', type: 'axmjpeg-out', url: '/cam/live', maxViewers: 50, fps: 0, stuckTimeout: 30, wires: [] }]);
       const node = helper.getNode('r');
       let seq = 0;
       const pub = setInterval(() => node.receive({ payload: fakeJpeg(++seq, 8 * 1024), frame: { time: Date.now() } }), 10);

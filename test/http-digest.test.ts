@@ -19,7 +19,7 @@ import {
 import { CameraEndpoint, CameraHttpClient } from '../src/http/client';
 import { redactUrl } from '../src/http/redact';
 import { parseWwwAuthenticate } from '../src/http/www-authenticate';
-import { startSimulator } from './support/simulator';
+import { startSimulator } from '../simulator';
 
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { waitFor } from './support/wait';
-import { startSimulator, CameraSimulator } from './support/simulator';
+import { startSimulator, CameraSimulator } from '../simulator';
 import { CameraHttpClient } from '../src/http';
 import { HttpStreamSource } from '../src/http-source';
 import { StreamSession, Frame } from '../src/session';

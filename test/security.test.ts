@@ -14,7 +14,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSimulator, CameraSimulator } from './support/simulator';
+import { startSimulator, CameraSimulator } from '../simulator';
 import { testCerts } from './support/tls-certs';
 import { makeJpeg, part } from './support/jpeg-samples';
 import { helper, collect, startNodeRed, stopNodeRed, warningsOf, type Msg } from './support/node-red';
@@ -23,9 +23,9 @@ import { exposeGc } from './support/gc';
 import { waitFor } from './support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const cameraNode = require('../nodes/axis-camera');
+const cameraNode = require('../nodes/axmjpeg-camera');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const mjpgInNode = require('../nodes/mjpg-in');
+const mjpgInNode = require('../nodes/axmjpeg-in');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const debugNode = require(require.resolve('@node-red/nodes/core/common/21-debug.js', { paths: [path.dirname(require.resolve('node-red'))] }));
 
@@ -239,7 +239,7 @@ describe('security', function () {
     assert.ok(held < 2, `Buffer memory held grew by ${held.toFixed(1)} MB beyond the pad`);
   });
 
-  describe('http-out-mjpg in a real Node-RED (node-red CLI, settings file)', function () {
+  describe('axmjpeg-out in a real Node-RED (node-red CLI, settings file)', function () {
     this.timeout(60_000);
     let child: ChildProcess | null = null;
     let dir = '';
@@ -271,7 +271,7 @@ describe('security', function () {
         path.join(dir, 'flows.json'),
         JSON.stringify([
           { id: 'tab', type: 'tab', label: 'sec' },
-          { id: 'relay', z: 'tab', type: 'http-out-mjpg', name: '', url: '/sec/live', maxViewers: 1, fps: 0, stuckTimeout: 30, wires: [] },
+          { id: 'relay', z: 'tab', type: 'axmjpeg-out', name: '', url: '/sec/live', maxViewers: 1, fps: 0, stuckTimeout: 30, wires: [] },
         ]),
       );
       const red = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
@@ -286,7 +286,7 @@ describe('security', function () {
         throw new Error(`${(e as Error).message}\n${log}`);
       }
       base = /Server now running at (http:\/\/127\.0\.0\.1:\d+)/.exec(log)![1]!;
-      assert.ok(!/http-out-mjpg.*(error|not found)|Waiting for missing types/i.test(log), log);
+      assert.ok(!/axmjpeg-out.*(error|not found)|Waiting for missing types/i.test(log), log);
     });
 
     after(async () => {

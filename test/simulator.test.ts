@@ -8,9 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as jpeg from 'jpeg-js';
-import { CameraSimulator, startSimulator, WRONG_LENGTH_DELTA, type SimulatorOptions } from './support/simulator';
-import { frameCache } from './support/simulator/frame-cache';
-import { parseAuthParams } from './support/simulator/auth';
+import { CameraSimulator, startSimulator, WRONG_LENGTH_DELTA, type SimulatorOptions } from '../simulator';
+import { frameCache } from '../simulator/frame-cache';
+import { parseAuthParams } from '../simulator/auth';
 
 const STREAM = '/axis-cgi/mjpg/video.cgi';
 const SNAPSHOT = '/axis-cgi/jpg/image.cgi';

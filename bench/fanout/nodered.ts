@@ -11,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 
 /** The compiled benches live in <dist>/bench/…; dist may be an OUT_DIR outside the project. */
 export const DIST = path.resolve(__dirname, '..', '..');
-const PKG_NAME = 'node-red-contrib-axis-mjpeg';
+const PKG_NAME = '@axmjpeg/node-red-axis-mjpeg';
 
 /** The project folder: the working directory (npm run sets it), else the parent of dist. */
 export const ROOT = ((): string => {
@@ -54,7 +54,7 @@ export interface RunningNodeRed {
   pid: number;
   base: string;
   deploy(flows: object[]): Promise<void>;
-  /** Resolves once `<base><path>.jpg` (http-out-mjpg's snapshot of the last frame) answers 200. */
+  /** Resolves once `<base><path>.jpg` (axmjpeg-out's snapshot of the last frame) answers 200. */
   waitForFrames(streamPath: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -118,11 +118,11 @@ export interface CameraNodeOptions {
   customPath?: string;
 }
 
-/** The axis-camera config node, without overlays so every frame comes from the simulator's cache. */
+/** The axmjpeg-camera config node, without overlays so every frame comes from the simulator's cache. */
 export function cameraNode(id: string, o: CameraNodeOptions): object {
   return {
     id,
-    type: 'axis-camera',
+    type: 'axmjpeg-camera',
     name: 'bench camera',
     host: '127.0.0.1',
     port: String(o.port),

@@ -1,5 +1,5 @@
 /**
- * Turns the axis-camera editor settings into a checked CameraEndpoint, so the
+ * Turns the axmjpeg-camera editor settings into a checked CameraEndpoint, so the
  * config node and its "Test connection" admin endpoint agree on every rule.
  */
 import type { Node } from 'node-red';

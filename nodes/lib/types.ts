@@ -1,6 +1,6 @@
 /**
  * Shapes shared by the node files: the frame msg every node emits or accepts,
- * and what the axis-camera config node offers to the nodes that use it.
+ * and what the axmjpeg-camera config node offers to the nodes that use it.
  */
 import type { Node } from 'node-red';
 import type { CameraError } from '../../src/errors';
@@ -89,7 +89,7 @@ export interface DeviceInfo {
   [key: string]: unknown;
 }
 
-/** What the `axis-camera` config node offers (the node object implements it). */
+/** What the `axmjpeg-camera` config node offers (the node object implements it). */
 export interface AxisCameraApi extends Node {
   /** Display name for status and msg.frame.camera: the node name, else host. Never credentials. */
   readonly displayName: string;

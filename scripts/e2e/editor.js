@@ -15,16 +15,16 @@ const { CHROMIUM, CHROMIUM_ARGS } = require('./readers');
 const EDITOR_TIMEOUT_MS = 30_000;
 /** The shared script every node .html loads (resources/ at the package root). */
 const EDITOR_SCRIPT = 'editor.js';
-/** Stands for the id of an axis-camera node that exists in the editor (a deployed one). */
+/** Stands for the id of an axmjpeg-camera node that exists in the editor (a deployed one). */
 const CAMERA = '$camera';
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----';
 
-/** Values that, with the node's defaults, make a valid node (axis-camera needs a host, others a camera). */
+/** Values that, with the node's defaults, make a valid node (axmjpeg-camera needs a host, others a camera). */
 const BASE = {
-  'axis-camera': { host: 'camera.example' },
-  'mjpg-in': { camera: CAMERA },
-  snapshot: { camera: CAMERA },
-  'axis-event': { camera: CAMERA },
+  'axmjpeg-camera': { host: 'camera.example' },
+  'axmjpeg-in': { camera: CAMERA },
+  'axmjpeg-snapshot': { camera: CAMERA },
+  'axmjpeg-event': { camera: CAMERA },
 };
 
 /**
@@ -32,48 +32,48 @@ const BASE = {
  * flag]. The rules are the ones in nodes/<type>.html; [] means valid.
  */
 const CASES = [
-  ['axis-camera', { port: '8080', resolution: '640x480', fps: '12.5', compression: '30', cameraNumber: 'quad' }, []],
-  ['axis-camera', { protocol: 'https', ca: CERT }, []],
-  ['axis-camera', { port: '70000' }, ['port']],
-  ['axis-camera', { port: 'http' }, ['port']],
-  ['axis-camera', { host: '' }, ['host']],
-  ['axis-camera', { host: 'http://camera.example' }, ['host']],
-  ['axis-camera', { fps: '-1', compression: '50.5' }, ['fps', 'compression']],
-  ['axis-camera', { resolution: '640*480', cameraNumber: '0' }, ['resolution', 'cameraNumber']],
-  ['axis-camera', { ca: 'not a certificate', customPath: 'mjpg/video.mjpg', maxFrameMB: 0 }, ['ca', 'customPath', 'maxFrameMB']],
-  ['mjpg-in', { source: 'file', camera: '', file: '/recordings/camera.mjpg', fileFps: '5' }, []],
-  ['mjpg-in', { fps: '-1' }, ['fps']],
-  ['mjpg-in', { fileFps: '1001', compression: '101', resolution: 'big' }, ['fileFps', 'compression', 'resolution']],
-  ['mjpg-in', { camera: '' }, ['camera']],
-  ['mjpg-in', { source: 'file', camera: '', file: '' }, ['file']],
-  ['frame-throttle', { mode: 'nth', fps: 0, nth: 3 }, []],
-  ['frame-throttle', { mode: 'ready', fps: '', nth: '' }, []],
-  ['frame-throttle', { fps: 0 }, ['fps']],
-  ['frame-throttle', { fps: 1001 }, ['fps']],
-  ['frame-throttle', { mode: 'nth', nth: 0 }, ['nth']],
-  ['frame-throttle', { mode: 'nth', nth: 2.5 }, ['nth']],
-  ['frame-throttle', { mode: 'every' }, ['mode']],
-  ['snapshot', { timeout: '0.1', compression: '0', resolution: '1920x1080' }, []],
-  ['snapshot', { compression: '101', maxAge: '1.5', timeout: '0' }, ['compression', 'maxAge', 'timeout']],
-  ['snapshot', { camera: '' }, ['camera']],
-  ['http-out-mjpg', { url: '/a/b.c_d-e~f' }, []],
-  ['http-out-mjpg', { url: 'camera/live' }, ['url']],
-  ['http-out-mjpg', { url: '/camera/../admin' }, ['url']],
-  ['http-out-mjpg', { maxViewers: 0, fps: -1, stuckTimeout: 3601 }, ['maxViewers', 'fps', 'stuckTimeout']],
-  ['http-out-mjpg', { maxViewers: 2.5, fps: '' }, ['maxViewers', 'fps']],
-  ['mjpg-record', { filename: '', folder: '/recordings' }, []],
-  ['mjpg-record', { filename: '', folder: '' }, ['filename']],
-  ['mjpg-record', { rotateMB: -1, rotateMinutes: 10081 }, ['rotateMB', 'rotateMinutes']],
-  ['axis-event', { topics: 'tns1:Device/Trigger/DigitalInput, tnsaxis:CameraApplicationPlatform/VMD/Camera1Profile1' }, []],
-  ['axis-event', { topics: ' , ' }, ['topics']],
-  ['axis-event', { camera: '' }, ['camera']],
-  ['motion-detect', { maskType: 'grid', mask: '0011\n0011' }, []],
-  ['motion-detect', { maskType: 'rects', mask: '0 0 10 10; 50,50,10,10' }, []],
-  ['motion-detect', { fps: 0, threshold: 0, area: 101 }, ['fps', 'threshold', 'area']],
-  ['motion-detect', { startFrames: 1.5, alpha: 0, cooldown: '' }, ['startFrames', 'alpha', 'cooldown']],
-  ['motion-detect', { maskType: 'circle' }, ['maskType']],
-  ['motion-detect', { maskType: 'grid', mask: '0102' }, ['mask']],
-  ['motion-detect', { maskType: 'rects', mask: '0 0 50' }, ['mask']],
+  ['axmjpeg-camera', { port: '8080', resolution: '640x480', fps: '12.5', compression: '30', cameraNumber: 'quad' }, []],
+  ['axmjpeg-camera', { protocol: 'https', ca: CERT }, []],
+  ['axmjpeg-camera', { port: '70000' }, ['port']],
+  ['axmjpeg-camera', { port: 'http' }, ['port']],
+  ['axmjpeg-camera', { host: '' }, ['host']],
+  ['axmjpeg-camera', { host: 'http://camera.example' }, ['host']],
+  ['axmjpeg-camera', { fps: '-1', compression: '50.5' }, ['fps', 'compression']],
+  ['axmjpeg-camera', { resolution: '640*480', cameraNumber: '0' }, ['resolution', 'cameraNumber']],
+  ['axmjpeg-camera', { ca: 'not a certificate', customPath: 'mjpg/video.mjpg', maxFrameMB: 0 }, ['ca', 'customPath', 'maxFrameMB']],
+  ['axmjpeg-in', { source: 'file', camera: '', file: '/recordings/camera.mjpg', fileFps: '5' }, []],
+  ['axmjpeg-in', { fps: '-1' }, ['fps']],
+  ['axmjpeg-in', { fileFps: '1001', compression: '101', resolution: 'big' }, ['fileFps', 'compression', 'resolution']],
+  ['axmjpeg-in', { camera: '' }, ['camera']],
+  ['axmjpeg-in', { source: 'file', camera: '', file: '' }, ['file']],
+  ['axmjpeg-throttle', { mode: 'nth', fps: 0, nth: 3 }, []],
+  ['axmjpeg-throttle', { mode: 'ready', fps: '', nth: '' }, []],
+  ['axmjpeg-throttle', { fps: 0 }, ['fps']],
+  ['axmjpeg-throttle', { fps: 1001 }, ['fps']],
+  ['axmjpeg-throttle', { mode: 'nth', nth: 0 }, ['nth']],
+  ['axmjpeg-throttle', { mode: 'nth', nth: 2.5 }, ['nth']],
+  ['axmjpeg-throttle', { mode: 'every' }, ['mode']],
+  ['axmjpeg-snapshot', { timeout: '0.1', compression: '0', resolution: '1920x1080' }, []],
+  ['axmjpeg-snapshot', { compression: '101', maxAge: '1.5', timeout: '0' }, ['compression', 'maxAge', 'timeout']],
+  ['axmjpeg-snapshot', { camera: '' }, ['camera']],
+  ['axmjpeg-out', { url: '/a/b.c_d-e~f' }, []],
+  ['axmjpeg-out', { url: 'camera/live' }, ['url']],
+  ['axmjpeg-out', { url: '/camera/../admin' }, ['url']],
+  ['axmjpeg-out', { maxViewers: 0, fps: -1, stuckTimeout: 3601 }, ['maxViewers', 'fps', 'stuckTimeout']],
+  ['axmjpeg-out', { maxViewers: 2.5, fps: '' }, ['maxViewers', 'fps']],
+  ['axmjpeg-record', { filename: '', folder: '/recordings' }, []],
+  ['axmjpeg-record', { filename: '', folder: '' }, ['filename']],
+  ['axmjpeg-record', { rotateMB: -1, rotateMinutes: 10081 }, ['rotateMB', 'rotateMinutes']],
+  ['axmjpeg-event', { topics: 'tns1:Device/Trigger/DigitalInput, tnsaxis:CameraApplicationPlatform/VMD/Camera1Profile1' }, []],
+  ['axmjpeg-event', { topics: ' , ' }, ['topics']],
+  ['axmjpeg-event', { camera: '' }, ['camera']],
+  ['axmjpeg-motion', { maskType: 'grid', mask: '0011\n0011' }, []],
+  ['axmjpeg-motion', { maskType: 'rects', mask: '0 0 10 10; 50,50,10,10' }, []],
+  ['axmjpeg-motion', { fps: 0, threshold: 0, area: 101 }, ['fps', 'threshold', 'area']],
+  ['axmjpeg-motion', { startFrames: 1.5, alpha: 0, cooldown: '' }, ['startFrames', 'alpha', 'cooldown']],
+  ['axmjpeg-motion', { maskType: 'circle' }, ['maskType']],
+  ['axmjpeg-motion', { maskType: 'grid', mask: '0102' }, ['mask']],
+  ['axmjpeg-motion', { maskType: 'rects', mask: '0 0 50' }, ['mask']],
 ];
 
 /**
@@ -105,7 +105,7 @@ function validateInEditor({ cases, base, camera, cameraToken }) {
 }
 
 /**
- * Opens the deployed frame-throttle's edit dialog, switches the mode to "nth"
+ * Opens the deployed axmjpeg-throttle's edit dialog, switches the mode to "nth"
  * without saving: the validators must judge by the dialog (fps no longer
  * checked, nth checked), not by the saved mode "fps".
  */
@@ -121,18 +121,18 @@ async function dialogCheck(page, nodeId) {
       savedMode: node.mode,
       fpsZeroAccepted: d.fps.validate.call(node, 0),
       nthZeroAccepted: d.nth.validate.call(node, 0),
-      nthRowShown: $('.frame-throttle-nth').is(':visible'),
+      nthRowShown: $('.axmjpeg-throttle-nth').is(':visible'),
     };
     window.RED.tray.close();
     return out;
   }, nodeId);
   const ok = r.savedMode === 'fps' && r.fpsZeroAccepted === true && r.nthZeroAccepted === false && r.nthRowShown;
-  return { ok, detail: ok ? '' : `frame-throttle dialog: ${JSON.stringify(r)}` };
+  return { ok, detail: ok ? '' : `axmjpeg-throttle dialog: ${JSON.stringify(r)}` };
 }
 
 /**
- * Returns { ok, figures, detail }. `cameraId`: an axis-camera the editor loads
- * with the deployed flows; `throttleId`: a deployed frame-throttle.
+ * Returns { ok, figures, detail }. `cameraId`: an axmjpeg-camera the editor loads
+ * with the deployed flows; `throttleId`: a deployed axmjpeg-throttle.
  */
 async function editorCheck({ base, root, moduleName, types, cameraId, throttleId }) {
   const problems = [];
@@ -218,7 +218,7 @@ async function editorCheck({ base, root, moduleName, types, cameraId, throttleId
         `editor loaded in ${loadMs} ms (${scriptLoads.length} loads of ${EDITOR_SCRIPT}, AxisMjpegEditor {${(global || []).join(', ')}})`,
         `${types.length}/${types.length} types registered, deployed nodes ${invalidDeployed.length ? `${invalidDeployed.length} invalid` : 'all valid'}`,
         `${cases.length} validateNode cases (${cases.length - invalid} valid incl. each type's defaults, ${invalid} invalid): ${v.failures.length ? `${v.failures.length} not as expected` : 'all as expected'}`,
-        `frame-throttle dialog: ${dialog.ok ? 'validators follow the mode being edited' : 'FAILED'}`,
+        `axmjpeg-throttle dialog: ${dialog.ok ? 'validators follow the mode being edited' : 'FAILED'}`,
         `${pageErrors.length} page errors, ${consoleErrors.length} console errors, ${badResponses.length} failed requests`,
         `${Date.now() - t0} ms with browser start`,
       ].join('; '),

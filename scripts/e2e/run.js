@@ -9,7 +9,7 @@
  *     (b) ffmpeg's own MJPEG HTTP server (custom path, chunked, its boundary),
  *     (c) Apache httpd (mod_auth_digest + mod_proxy) in front of a simulator,
  *     (d) the motion daemon's stream port (Digest) fed by a simulator
- *   → read back from http-out-mjpg by ffprobe/ffmpeg, Python OpenCV,
+ *   → read back from axmjpeg-out by ffprobe/ffmpeg, Python OpenCV,
  *     GStreamer, VLC and headless Chromium; a snapshot endpoint decoded by ffprobe;
  *     the Node-RED editor in Chromium (our editor script, types, validators);
  *     `node-red-dev validate` (the Flow Library scorecard).
@@ -92,7 +92,7 @@ async function check(name, fn) {
 
 function camera(id, name, port, extra, credentials) {
   return {
-    id, type: 'axis-camera', name, host: HOST, port: String(port), protocol: 'http', auth: 'auto',
+    id, type: 'axmjpeg-camera', name, host: HOST, port: String(port), protocol: 'http', auth: 'auto',
     allowSelfSigned: false, ca: '', tls: '', resolution: `${WIDTH}x${HEIGHT}`, fps: String(SOURCE_FPS), compression: '30',
     cameraNumber: '', rotation: '0', clock: false, date: false, text: false, textstring: '', customPath: '',
     stallTimeout: 10, linger: 10, maxFrameMB: 16, ...extra, ...(credentials ? { credentials } : {}),
@@ -101,13 +101,13 @@ function camera(id, name, port, extra, credentials) {
 
 function mjpgIn(id, cam, wires) {
   return {
-    id, type: 'mjpg-in', z: 'e2e-tab', name: id, source: 'camera', camera: cam, file: '', fileFps: '', loop: false,
+    id, type: 'axmjpeg-in', z: 'e2e-tab', name: id, source: 'camera', camera: cam, file: '', fileFps: '', loop: false,
     resolution: '', fps: '', compression: '', cameraNumber: '', startOnDeploy: true, topic: id, x: 150, y: 60, wires: [wires],
   };
 }
 
 function httpOut(id, url) {
-  return { id, type: 'http-out-mjpg', z: 'e2e-tab', name: id, url, maxViewers: 20, fps: 0, stuckTimeout: 30, x: 450, y: 60, wires: [] };
+  return { id, type: 'axmjpeg-out', z: 'e2e-tab', name: id, url, maxViewers: 20, fps: 0, stuckTimeout: 30, x: 450, y: 60, wires: [] };
 }
 
 function buildFlows({ simPort, ffmpeg, ffmpegTyped, apachePort, motion }) {
@@ -118,7 +118,7 @@ function buildFlows({ simPort, ffmpeg, ffmpegTyped, apachePort, motion }) {
     camera('cam-apache', 'Apache Digest proxy', apachePort, { auth: 'digest' }, { user: USER, password: PASS }),
     mjpgIn('in-sim', 'cam-sim', ['out-sim', 'throttle']),
     httpOut('out-sim', ROUTES.sim),
-    { id: 'throttle', type: 'frame-throttle', z: 'e2e-tab', name: '', mode: 'fps', fps: THROTTLE_FPS, nth: 2, readyTopic: 'ready', readyAtStart: true, x: 300, y: 120, wires: [['out-throttled']] },
+    { id: 'throttle', type: 'axmjpeg-throttle', z: 'e2e-tab', name: '', mode: 'fps', fps: THROTTLE_FPS, nth: 2, readyTopic: 'ready', readyAtStart: true, x: 300, y: 120, wires: [['out-throttled']] },
     httpOut('out-throttled', ROUTES.throttled),
     mjpgIn('in-ffmpeg', 'cam-ffmpeg', ['out-ffmpeg']),
     httpOut('out-ffmpeg', ROUTES.ffmpeg),
@@ -137,7 +137,7 @@ function buildFlows({ simPort, ffmpeg, ffmpegTyped, apachePort, motion }) {
       : []),
     { id: 'snap-in', type: 'http in', z: 'e2e-tab', name: '', url: ROUTES.snapshot, method: 'get', upload: false, swaggerDoc: '', x: 150, y: 300, wires: [['snap']] },
     // maxAge 0: always a fresh still from the camera, through Digest, not the live stream's frame.
-    { id: 'snap', type: 'snapshot', z: 'e2e-tab', name: '', camera: 'cam-sim', resolution: '', cameraNumber: '', compression: '', maxAge: 0, timeout: 10, x: 350, y: 300, wires: [['snap-out']] },
+    { id: 'snap', type: 'axmjpeg-snapshot', z: 'e2e-tab', name: '', camera: 'cam-sim', resolution: '', cameraNumber: '', compression: '', maxAge: 0, timeout: 10, x: 350, y: 300, wires: [['snap-out']] },
     { id: 'snap-out', type: 'http response', z: 'e2e-tab', name: '', statusCode: '', headers: { 'content-type': 'image/jpeg' }, x: 550, y: 300, wires: [] },
   ];
 }
@@ -242,8 +242,8 @@ async function main() {
     sourceOk[route] = r.ok;
   };
 
-  await stream(`(a) simulator, Digest → mjpg-in → http-out-mjpg ${ROUTES.sim}`, 'sim', ROUTES.sim);
-  await check(`frame-throttle ${THROTTLE_FPS} fps → http-out-mjpg ${ROUTES.throttled}`, async () => {
+  await stream(`(a) simulator, Digest → axmjpeg-in → axmjpeg-out ${ROUTES.sim}`, 'sim', ROUTES.sim);
+  await check(`axmjpeg-throttle ${THROTTLE_FPS} fps → axmjpeg-out ${ROUTES.throttled}`, async () => {
     const r = await countParts(url(ROUTES.throttled), THROTTLE_FRAMES, FIRST_FRAMES_TIMEOUT_MS);
     const ok = r.bad === 0 && r.fps > 0 && r.fps <= THROTTLE_FPS * THROTTLE_MAX_FACTOR;
     return { ok, figures: `${r.frames} frames at ${f1(r.fps)} fps (source ${SOURCE_FPS}, limit ${THROTTLE_FPS})`, detail: `${r.bad} bad parts, ${f1(r.fps)} fps` };
@@ -262,7 +262,7 @@ async function main() {
     sourceOk[ROUTES.motion] = false;
   }
 
-  // ---- third-party readers of http-out-mjpg
+  // ---- third-party readers of axmjpeg-out
   const simUrl = url(ROUTES.sim);
   const size = { width: WIDTH, height: HEIGHT };
   await check('ffprobe -f mpjpeg reads the relay', async () => {

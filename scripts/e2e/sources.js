@@ -29,10 +29,10 @@ const APACHE_MODULES = [
 ];
 const APACHE_REALM = 'AXIS_E2E';
 
-/** Starts `node <dist>/test/support/simulator/cli.js` and waits until it answers. */
+/** Starts `node <dist>/simulator/cli.js` and waits until it answers. */
 async function startSimulatorProcess({ dist, nodePath, auth, user, pass }) {
   const port = await freePort();
-  const cli = path.join(dist, 'test', 'support', 'simulator', 'cli.js');
+  const cli = path.join(dist, 'simulator', 'cli.js');
   const args = [cli, '--host', HOST, '--port', String(port), '--auth', auth];
   if (auth !== 'none') args.push('--user', user, '--pass', pass);
   const child = start(process.execPath, args, { name: `simulator(${auth})`, env: { ...process.env, NODE_PATH: nodePath } });

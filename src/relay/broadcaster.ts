@@ -324,7 +324,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
   publish(jpeg: Buffer, meta: PublishMeta = {}): void {
     if (!isJpeg(jpeg)) {
       throw new CameraError(ErrorCodes.NOT_JPEG, 'Not a JPEG: the payload must be a Buffer starting with FF D8', {
-        hint: 'Send frame msgs (msg.payload = JPEG Buffer), e.g. from an mjpg-in node.',
+        hint: 'Send frame msgs (msg.payload = JPEG Buffer), e.g. from an axmjpeg-in node.',
       });
     }
     if (this.closed) return;

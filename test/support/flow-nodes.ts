@@ -3,17 +3,17 @@
 type Extra = Record<string, unknown>;
 
 /**
- * An axis-camera config node for a camera on 127.0.0.1, plain HTTP. A 2 s
+ * An axmjpeg-camera config node for a camera on 127.0.0.1, plain HTTP. A 2 s
  * stall timeout and no linger, so tests see a dead or unused stream closed at once.
  */
 export function cameraConfig(id: string, port: number, extra: Extra = {}) {
   // loginRetry 0.2 s: tests watch the retries after a refused password (default 60 s).
-  return { id, type: 'axis-camera', name: `Camera ${id}`, host: '127.0.0.1', port, protocol: 'http', auth: 'auto', stallTimeout: 2, linger: 0, loginRetry: 0.2, ...extra };
+  return { id, type: 'axmjpeg-camera', name: `Camera ${id}`, host: '127.0.0.1', port, protocol: 'http', auth: 'auto', stallTimeout: 2, linger: 0, loginRetry: 0.2, ...extra };
 }
 
-/** An mjpg-in node streaming 160x120 at 20 fps from the config node `camera`, started on deploy. */
+/** An axmjpeg-in node streaming 160x120 at 20 fps from the config node `camera`, started on deploy. */
 export function mjpgIn(id: string, camera: string, extra: Extra = {}, wires: string[][] = [['out']]) {
-  return { id, type: 'mjpg-in', source: 'camera', camera, resolution: '160x120', fps: '20', compression: '', cameraNumber: '', startOnDeploy: true, wires, ...extra };
+  return { id, type: 'axmjpeg-in', source: 'camera', camera, resolution: '160x120', fps: '20', compression: '', cameraNumber: '', startOnDeploy: true, wires, ...extra };
 }
 
 /** A Catch node for every node in the flow, wired to the helper node 'caught'. */

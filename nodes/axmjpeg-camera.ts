@@ -1,0 +1,265 @@
+/**
+ * axmjpeg-camera: the config node for one camera (or any MJPEG-over-HTTP source).
+ *
+ * It owns the HTTP client (and with it every socket to the camera) and the
+ * stream hub, so all nodes that use the same camera and stream settings share
+ * one camera connection.
+ */
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { Request, Response } from 'express';
+import { CameraHttpClient, CameraEndpoint } from '../src/http';
+import { StreamHub } from '../src/hub';
+import { StreamSession, Frame } from '../src/session';
+import { HttpStreamSource } from '../src/http-source';
+import { StreamSettings, streamKey, validateStreamSettings, buildRequestTarget } from '../src/vapix-url';
+import { fetchSnapshot, firstStreamFrame } from '../src/snapshot';
+import { fetchDeviceInfo } from '../src/device-info';
+import { jpegSize } from '../src/jpeg/jpeg-info';
+import { CameraError, ErrorCodes } from '../src/errors';
+import { endpointFrom, Credentials, TlsConfigNode } from './lib/endpoint';
+import type { AxisCameraApi, CameraSubscriber, CameraSubscription, DeviceInfo, SnapshotResult } from './lib/types';
+
+interface AxisCameraDef extends NodeDef {
+  host: string;
+  port: string | number;
+  protocol: 'http' | 'https';
+  auth: 'auto' | 'basic' | 'digest' | 'none';
+  allowSelfSigned: boolean;
+  ca: string;
+  tls: string;
+  resolution: string;
+  fps: string | number;
+  compression: string | number;
+  cameraNumber: string;
+  rotation: string | number;
+  clock: boolean;
+  date: boolean;
+  text: boolean;
+  textstring: string;
+  customPath: string;
+  stallTimeout: string | number;
+  linger: string | number;
+  maxFrameMB: string | number;
+  loginRetry?: string | number;
+}
+
+
+const DEFAULT_STALL_S = 10;
+const DEFAULT_LINGER_S = 10;
+const DEFAULT_LOGIN_RETRY_S = 60;
+const DEFAULT_MAX_FRAME_MB = 16;
+const TEST_TIMEOUT_MS = 10_000;
+/** The editor shows this instead of a stored password. */
+const PASSWORD_PLACEHOLDER = '__PWRD__';
+
+function num(v: unknown, fallback: number): number {
+  if (v === undefined || v === null || v === '') return fallback;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : NaN;
+}
+
+/** Stream settings as configured in the editor (blank = camera default). */
+function defaultSettings(def: Partial<AxisCameraDef>): StreamSettings {
+  const s: StreamSettings = {};
+  if (def.customPath) s.customPath = String(def.customPath).trim();
+  if (def.resolution) s.resolution = def.resolution;
+  if (def.fps !== undefined && def.fps !== '') s.fps = Number(def.fps);
+  if (def.compression !== undefined && def.compression !== '') s.compression = Number(def.compression);
+  if (def.cameraNumber) s.camera = def.cameraNumber;
+  if (def.rotation !== undefined && def.rotation !== '' && Number(def.rotation) !== 0) s.rotation = Number(def.rotation);
+  if (def.clock) s.clock = true;
+  if (def.date) s.date = true;
+  if (def.text || def.textstring) {
+    s.text = true;
+    if (def.textstring) s.textstring = def.textstring;
+  }
+  return s;
+}
+
+export = function (RED: NodeAPI): void {
+  function AxisCameraNode(this: Node, def: AxisCameraDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this as unknown as AxisCameraApi & Node & { credentials: Credentials };
+    const creds: Credentials = node.credentials ?? {};
+    let client: CameraHttpClient | null = null;
+    let configError: CameraError | null = null;
+    let endpoint: CameraEndpoint | null = null;
+    let defaults: StreamSettings = {};
+
+    const stallS = num(def.stallTimeout, DEFAULT_STALL_S);
+    const lingerS = num(def.linger, DEFAULT_LINGER_S);
+    const maxFrameMB = num(def.maxFrameMB, DEFAULT_MAX_FRAME_MB);
+    const loginRetryS = num(def.loginRetry, DEFAULT_LOGIN_RETRY_S);
+    try {
+      const tlsNode = def.tls ? (RED.nodes.getNode(def.tls) as unknown as TlsConfigNode | null) : null;
+      endpoint = endpointFrom(def, creds, tlsNode);
+      defaults = validateStreamSettings(defaultSettings(def));
+      if (!(stallS >= 0)) throw new CameraError(ErrorCodes.INVALID_SETTING, 'Stall timeout must be 0 or more seconds');
+      if (!(lingerS >= 0)) throw new CameraError(ErrorCodes.INVALID_SETTING, 'Linger time must be 0 or more seconds');
+      if (!(maxFrameMB > 0 && maxFrameMB <= 256))
+        throw new CameraError(ErrorCodes.INVALID_SETTING, 'Max frame size must be 1-256 MB');
+      if (!(loginRetryS >= 0 && loginRetryS <= 3600))
+        throw new CameraError(ErrorCodes.INVALID_SETTING, 'Retry refused login after must be 0-3600 seconds');
+    } catch (e) {
+      configError = e as CameraError;
+      node.error(`${configError.message}. ${configError.hint}`);
+    }
+    const hub = new StreamHub({ lingerMs: lingerS * 1000 });
+    /** Settings of every stream key handed to the hub, for latestFrame's lookup. */
+    const streams = new Map<string, StreamSettings>();
+    const label = def.name || (endpoint ? endpoint.host : 'camera');
+
+    function getClient(): CameraHttpClient {
+      if (configError || !endpoint) throw configError ?? new CameraError(ErrorCodes.INVALID_SETTING, 'Camera is not configured');
+      client ??= new CameraHttpClient(endpoint);
+      return client;
+    }
+
+    function settingsFor(overrides?: StreamSettings): StreamSettings {
+      const merged: StreamSettings = { ...defaults };
+      for (const [k, v] of Object.entries(overrides ?? {})) {
+        if (v !== undefined && v !== null && v !== '') (merged as Record<string, unknown>)[k] = v;
+      }
+      return validateStreamSettings(merged);
+    }
+
+    Object.defineProperty(node, 'displayName', { value: label, enumerable: true });
+    Object.defineProperty(node, 'loginRetryMs', { value: loginRetryS * 1000, enumerable: true });
+    node.settingsFor = settingsFor;
+
+    node.subscribe = (overrides: StreamSettings | undefined, sub: CameraSubscriber): CameraSubscription => {
+      const settings = settingsFor(overrides);
+      const c = getClient();
+      const key = streamKey(settings);
+      streams.set(key, settings);
+      return hub.subscribe(
+        key,
+        () =>
+          new StreamSession({
+            source: new HttpStreamSource(c, buildRequestTarget(settings, 'mjpeg')),
+            stallTimeoutMs: stallS * 1000,
+            maxFrameBytes: Math.round(maxFrameMB * 1024 * 1024),
+            backoff: { credentialRetryMs: loginRetryS * 1000 },
+            stopWhenEnded: settings.duration !== undefined || settings.nbrofframes !== undefined,
+          }),
+        sub,
+      );
+    };
+
+    /**
+     * A snapshot wants the same picture, not the same frame rate: any running
+     * stream whose image settings match will do.
+     */
+    const imageKey = (st: StreamSettings): string =>
+      streamKey({ ...st, fps: undefined, duration: undefined, nbrofframes: undefined });
+
+    node.latestFrame = (overrides?: StreamSettings) => {
+      let wanted: string;
+      try {
+        wanted = imageKey(settingsFor(overrides));
+      } catch {
+        return null;
+      }
+      let best: Frame | null = null;
+      for (const [key, st] of streams) {
+        const session = hub.get(key);
+        if (!session) {
+          streams.delete(key);
+          continue;
+        }
+        if (session.state !== 'streaming' || imageKey(st) !== wanted) continue;
+        const f = session.latest;
+        if (f && (!best || f.time > best.time)) best = f;
+      }
+      return best;
+    };
+
+    node.snapshot = async (overrides?: StreamSettings, signal?: AbortSignal): Promise<SnapshotResult> => {
+      const settings = settingsFor(overrides);
+      const data = await fetchSnapshot(getClient(), settings, signal, Math.round(maxFrameMB * 1024 * 1024));
+      const size = jpegSize(data);
+      return { data, source: 'camera', time: Date.now(), width: size?.width ?? null, height: size?.height ?? null };
+    };
+
+    node.httpClient = () => getClient();
+
+    node.deviceInfo = async (signal?: AbortSignal): Promise<DeviceInfo> => {
+      const info = await fetchDeviceInfo(getClient(), signal);
+      return { ...info };
+    };
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      const c = client;
+      client = null;
+      hub
+        .close()
+        .catch(() => {})
+        .then(() => c?.close())
+        .catch(() => {})
+        .then(() => done());
+    });
+  }
+
+  RED.nodes.registerType('axmjpeg-camera', AxisCameraNode as unknown as (this: Node, def: NodeDef) => void, {
+    credentials: { user: { type: 'text' }, password: { type: 'password' } },
+  });
+
+  /**
+   * "Test connection" from the editor, with the settings as currently edited.
+   * A stored password is used when the editor sends the placeholder.
+   */
+  RED.httpAdmin.post(
+    '/axmjpeg-camera/test',
+    RED.auth.needsPermission('axmjpeg-camera.write'),
+    async (req: Request, res: Response) => {
+      const body = (req.body ?? {}) as Partial<AxisCameraDef> & Credentials & { id?: string };
+      const stored = (body.id ? RED.nodes.getCredentials(body.id) : null) as Credentials | null;
+      const creds: Credentials = {
+        user: body.user ?? stored?.user,
+        password: body.password === PASSWORD_PLACEHOLDER || body.password === undefined ? stored?.password : body.password,
+      };
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(), TEST_TIMEOUT_MS);
+      let client: CameraHttpClient | null = null;
+      try {
+        const tlsNode = body.tls ? (RED.nodes.getNode(body.tls) as unknown as TlsConfigNode | null) : null;
+        const ep = endpointFrom(body, creds, tlsNode);
+        ep.connectTimeoutMs = TEST_TIMEOUT_MS;
+        ep.responseTimeoutMs = TEST_TIMEOUT_MS;
+        const settings = validateStreamSettings(defaultSettings(body));
+        client = new CameraHttpClient(ep);
+        let info: DeviceInfo | null = null;
+        if (!settings.customPath) {
+          try {
+            info = { ...(await fetchDeviceInfo(client, ac.signal)) };
+          } catch (e) {
+            // Auth and network failures are the answer; a missing API is not.
+            if (!(e instanceof CameraError) || ![ErrorCodes.NOT_FOUND, ErrorCodes.HTTP_STATUS].includes(e.code as never)) throw e;
+          }
+        }
+        const frame = await firstStreamFrame(client, buildRequestTarget(settings, 'mjpeg'), ac.signal);
+        const size = jpegSize(frame);
+        res.json({
+          ok: true,
+          model: info?.model ?? null,
+          firmware: info?.firmware ?? null,
+          serial: info?.serial ?? null,
+          width: size?.width ?? null,
+          height: size?.height ?? null,
+          frameBytes: frame.length,
+        });
+      } catch (e) {
+        const err =
+          e instanceof CameraError
+            ? e
+            : ac.signal.aborted
+              ? new CameraError(ErrorCodes.RESPONSE_TIMEOUT, `No answer within ${TEST_TIMEOUT_MS / 1000} s`)
+              : new CameraError(ErrorCodes.UNKNOWN, (e as Error)?.message ?? String(e));
+        res.json({ ok: false, code: err.code, message: err.message, hint: err.hint, body: err.body ?? null });
+      } finally {
+        clearTimeout(timer);
+        await client?.close().catch(() => {});
+      }
+    },
+  );
+};
