@@ -24,13 +24,14 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { HOST, stopAll, countParts, sleep } = require('./lib');
+const { HOST, stopAll, countParts, sleep, request } = require('./lib');
 const { ensureTools } = require('./tools');
 const { packPackage, prepareUserDir, startNodeRed, loadedNodes, deployFlows } = require('./nodered');
 const { startSimulatorProcess, startFfmpegServer, startApacheFront, startMotion } = require('./sources');
 const readers = require('./readers');
 const { validatePackage } = require('./validate');
 const { editorCheck } = require('./editor');
+const { installNeighbours, neighbourFlow, NEIGHBOUR_ROUTE } = require('./neighbours');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIST = path.resolve(ROOT, process.env.OUT_DIR || 'dist');
@@ -161,6 +162,7 @@ async function main() {
   const userDir = path.join(work, 'user');
   const prepared = await prepareUserDir(userDir, packed.tgz);
   report('npm install <tarball> into a fresh user dir', true, `${(prepared.installMs / 1000).toFixed(1)} s`);
+  const neighbours = installNeighbours(userDir);
 
   const red = await startNodeRed({ root: ROOT, userDir, settings: prepared.settings, echo: verbose });
   const loaded = await loadedNodes(red.base, PKG.name);
@@ -171,6 +173,17 @@ async function main() {
     `Node-RED up in ${(red.startMs / 1000).toFixed(1)} s, ${loaded.types.length} types (${loaded.types.join(', ')})`,
     `missing: ${missing.join(', ') || '-'}; errors: ${loaded.errors.join('; ') || '-'}`,
   );
+  // Node-RED would refuse a package whose types another installed package already registers.
+  for (const n of neighbours) {
+    const other = await loadedNodes(red.base, n.name);
+    const absent = n.types.filter((t) => !other.types.includes(t));
+    report(
+      `loads beside ${n.name} (registers ${n.types.join(', ')})`,
+      absent.length === 0 && other.errors.length === 0 && missing.length === 0 && loaded.errors.length === 0,
+      `both packages loaded: ${other.types.length} + ${loaded.types.length} types`,
+      `neighbour missing: ${absent.join(', ') || '-'}; neighbour errors: ${other.errors.join('; ') || '-'}; ours missing: ${missing.join(', ') || '-'}`,
+    );
+  }
 
   // ---- sources
   const sim = await startSimulatorProcess({ dist: DIST, nodePath: NODE_PATH, auth: 'digest', user: USER, pass: PASS });
@@ -198,7 +211,10 @@ async function main() {
   console.log(`      sources up at ${since()}: simulator :${sim.port}, ffmpeg :${ffmpeg.port}, apache :${apache ? apache.port : '-'} and motion :${motion ? motion.port : '-'} → simulator :${upstream.port}`);
 
   // ---- deploy and first frames through Node-RED
-  const flows = buildFlows({ simPort: sim.port, ffmpeg, ffmpegTyped, apachePort: apache ? apache.port : upstream.port, motion });
+  const flows = [
+    ...buildFlows({ simPort: sim.port, ffmpeg, ffmpegTyped, apachePort: apache ? apache.port : upstream.port, motion }),
+    ...neighbourFlow('e2e-neighbours'),
+  ];
   const tDeploy = Date.now();
   await deployFlows(red.base, flows);
   const url = (route) => `${red.base}${route}`;
@@ -300,6 +316,11 @@ async function main() {
   await check(`snapshot behind http in ${ROUTES.snapshot} returns a JPEG ffprobe decodes`, async () => {
     const r = await readers.snapshotJpeg(url(ROUTES.snapshot), path.join(work, 'snapshot.jpg'));
     return { ...r, figures: `${r.bytes} bytes ${r.contentType}, ${r.width}x${r.height}, ${r.ms} ms` };
+  });
+
+  await check(`other camera packages' nodes (${neighbours.flatMap((n) => n.types).join(', ')}) run in the same flows: GET ${NEIGHBOUR_ROUTE} passes through all of them`, async () => {
+    const r = await request(url(`${NEIGHBOUR_ROUTE}?probe=1`));
+    return { ok: r.status === 200, figures: `HTTP ${r.status}`, detail: r.body.toString('utf8').slice(0, 200) };
   });
 
   // Node-RED must still be healthy after all of that.
