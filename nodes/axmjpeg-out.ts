@@ -10,6 +10,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { MjpegBroadcaster, DEFAULT_MAX_VIEWERS, DEFAULT_STUCK_TIMEOUT_MS, MAX_FPS_PARAM } from '../src/relay/broadcaster';
 import { validateRelayPath, snapshotPath } from '../src/relay/path';
 import { corsHeaders, CorsSetting } from '../src/relay/cors';
+import { frameChannels } from '../src/relay/frame-channel';
 import { CameraError, ErrorCodes } from '../src/errors';
 import { frameMsgProblem, isFrameMsg } from './lib/types';
 
@@ -84,6 +85,8 @@ export = function (RED: NodeAPI): void {
     }
 
     const bc = new MjpegBroadcaster({ maxViewers, maxFps: fps, stuckTimeoutMs: stuckS * 1000 });
+    // In-process consumers of the same frames (the Dashboard 2.0 camera widget), by path.
+    const channel = frameChannels().open(path, node.id);
 
     // Same chain as the core http-in node: user middleware, then CORS.
     const mw = settings.httpNodeMiddleware;
@@ -137,6 +140,7 @@ export = function (RED: NodeAPI): void {
         reported.clear();
         const time = typeof msg.frame?.time === 'number' ? msg.frame.time : undefined;
         bc.publish(msg.payload, { time });
+        channel.publish(msg.payload, time);
         done();
         return;
       }
@@ -154,6 +158,7 @@ export = function (RED: NodeAPI): void {
       removeRoutes();
       bc.removeAllListeners();
       bc.close();
+      channel.close();
       node.status({});
       done();
     });

@@ -2,3 +2,4 @@ export * from './broadcaster';
 export * from './multipart';
 export * from './path';
 export * from './cors';
+export * from './frame-channel';

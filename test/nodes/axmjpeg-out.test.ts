@@ -13,6 +13,7 @@ import { catchAndComplete } from '../support/flow-nodes';
 import { fakeJpeg } from '../support/jpeg-samples';
 import { partsByLength } from '../support/multipart';
 import { waitFor } from '../support/wait';
+import { frameChannels } from '../../src/relay/frame-channel';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const relayNode = require('../../nodes/axmjpeg-out');
@@ -132,6 +133,30 @@ describe('axmjpeg-out node', function () {
       const chunks: Buffer[] = [];
       for await (const ch of snap) chunks.push(ch as Buffer);
       assert.deepEqual(Buffer.concat(chunks), jpeg(5));
+    }
+  });
+
+  it('publishes its frames on the in-process frame channel of its path (the dashboard widget reads it) until closed', async function () {
+    const got: { seq: number; time: number }[] = [];
+    const ups: boolean[] = [];
+    const off = frameChannels().subscribe('/cam/live', {
+      frame: (f) => got.push({ seq: f.jpeg.readUInt32BE(2), time: f.time }),
+      online: (up) => ups.push(up),
+    });
+    try {
+      await load({});
+      assert.equal(frameChannels().pathOf('r'), '/cam/live');
+      helper.getNode('r').receive(frameMsg(1));
+      helper.getNode('r').receive(frameMsg(2));
+      await waitFor(() => got.length === 2, WAIT_MS, 'frames on the channel');
+      assert.deepEqual(got, [{ seq: 1, time: 1_700_000_000_001 }, { seq: 2, time: 1_700_000_000_002 }]);
+      helper.getNode('r').receive({ payload: 'not a frame' });
+      await helper.unload();
+      assert.deepEqual(ups, [true, false], 'online while deployed, offline once closed');
+      assert.equal(frameChannels().pathOf('r'), null);
+      assert.equal(got.length, 2, 'a msg that is not a JPEG is not passed on');
+    } finally {
+      off();
     }
   });
 
