@@ -188,8 +188,9 @@ function flows(simPort: number): object[] {
     { id: 'fanout-tab', type: 'tab', label: 'fan-out bench' },
     cameraNode('fanout-cam', { port: simPort, resolution: RESOLUTION, fps: FPS, compression: COMPRESSION, username: SIM_USER, password: SIM_PASSWORD }),
     { id: 'fanout-in', type: 'axmjpeg-in', z: 'fanout-tab', name: '', source: 'camera', camera: 'fanout-cam', file: '', fileFps: '', loop: false, resolution: '', fps: '', compression: '', cameraNumber: '', startOnDeploy: true, topic: '', x: 100, y: 100, wires: [['fanout-out']] },
-    // Stalled viewers are kept for the whole step (stuckTimeout 0), to show the memory they can hold.
-    { id: 'fanout-out', type: 'axmjpeg-out', z: 'fanout-tab', name: '', url: STREAM_PATH, maxViewers: HTTP_OUT_MAX_VIEWERS, fps: 0, stuckTimeout: 0, x: 300, y: 100, wires: [] },
+    // Stalled viewers are kept for the whole step (stuckTimeout 0), to show the memory they can hold;
+    // no per-address limit (maxPerAddress 0): every viewer is on 127.0.0.1.
+    { id: 'fanout-out', type: 'axmjpeg-out', z: 'fanout-tab', name: '', url: STREAM_PATH, maxViewers: HTTP_OUT_MAX_VIEWERS, maxPerAddress: 0, fps: 0, stuckTimeout: 0, x: 300, y: 100, wires: [] },
   ];
 }
 

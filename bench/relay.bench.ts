@@ -168,7 +168,8 @@ async function runCase(viewers: number): Promise<Row> {
   const readers = viewers - stalled;
   const frames = Array.from({ length: FRAME_POOL }, (_, i) => frame(i));
   // Eviction off: we want to see the stalled viewers held at their bound for the whole run.
-  const bc = new MjpegBroadcaster({ maxViewers: viewers, stuckTimeoutMs: 0 });
+  // Per-address limit off: every viewer comes from 127.0.0.1.
+  const bc = new MjpegBroadcaster({ maxViewers: viewers, maxViewersPerAddress: 0, stuckTimeoutMs: 0 });
   const server = http.createServer((req, res) => bc.handle(req, res));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

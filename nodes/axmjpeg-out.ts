@@ -7,7 +7,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { MjpegBroadcaster, DEFAULT_MAX_VIEWERS, DEFAULT_STUCK_TIMEOUT_MS, MAX_FPS_PARAM } from '../src/relay/broadcaster';
+import {
+  MjpegBroadcaster,
+  DEFAULT_MAX_VIEWERS,
+  DEFAULT_MAX_VIEWERS_PER_ADDRESS,
+  DEFAULT_STUCK_TIMEOUT_MS,
+  MAX_FPS_PARAM,
+  MIN_FPS_PARAM,
+} from '../src/relay/broadcaster';
 import { validateRelayPath, snapshotPath } from '../src/relay/path';
 import { corsHeaders, CorsSetting } from '../src/relay/cors';
 import { frameChannels } from '../src/relay/frame-channel';
@@ -17,6 +24,8 @@ import { frameMsgProblem, isFrameMsg } from './lib/types';
 interface HttpOutMjpgDef extends NodeDef {
   url: string;
   maxViewers: string | number;
+  /** Absent in flows saved before it existed: the default applies. */
+  maxPerAddress?: string | number;
   fps: string | number;
   stuckTimeout: string | number;
 }
@@ -68,6 +77,7 @@ export = function (RED: NodeAPI): void {
 
     let path: string;
     const maxViewers = numberSetting(def.maxViewers, DEFAULT_MAX_VIEWERS);
+    const maxPerAddress = numberSetting(def.maxPerAddress, DEFAULT_MAX_VIEWERS_PER_ADDRESS);
     const fps = numberSetting(def.fps, 0);
     const stuckS = numberSetting(def.stuckTimeout, DEFAULT_STUCK_TIMEOUT_MS / 1000);
     try {
@@ -76,7 +86,8 @@ export = function (RED: NodeAPI): void {
         throw new CameraError(ErrorCodes.INVALID_SETTING, RED._(`axmjpeg-out.errors.${key}`, extra));
       };
       if (!Number.isInteger(maxViewers) || maxViewers < 1 || maxViewers > MAX_VIEWERS_LIMIT) bad('maxViewers', { max: MAX_VIEWERS_LIMIT });
-      if (!Number.isFinite(fps) || fps < 0 || fps > MAX_FPS_PARAM) bad('fps', { max: MAX_FPS_PARAM });
+      if (!Number.isInteger(maxPerAddress) || maxPerAddress < 0 || maxPerAddress > MAX_VIEWERS_LIMIT) bad('maxPerAddress', { max: MAX_VIEWERS_LIMIT });
+      if (!Number.isFinite(fps) || fps < 0 || fps > MAX_FPS_PARAM || (fps > 0 && fps < MIN_FPS_PARAM)) bad('fps', { min: MIN_FPS_PARAM, max: MAX_FPS_PARAM });
       if (!Number.isFinite(stuckS) || stuckS < 0 || stuckS > MAX_STUCK_TIMEOUT_S) bad('stuckTimeout', { max: MAX_STUCK_TIMEOUT_S });
     } catch (e) {
       const err = e as CameraError;
@@ -84,7 +95,7 @@ export = function (RED: NodeAPI): void {
       return;
     }
 
-    const bc = new MjpegBroadcaster({ maxViewers, maxFps: fps, stuckTimeoutMs: stuckS * 1000 });
+    const bc = new MjpegBroadcaster({ maxViewers, maxViewersPerAddress: maxPerAddress, maxFps: fps, stuckTimeoutMs: stuckS * 1000 });
     // In-process consumers of the same frames (the Dashboard 2.0 camera widget), by path.
     const channel = frameChannels().open(path, node.id);
 

@@ -507,7 +507,7 @@ describe('faults: a stream recovers without a wrong frame and without a leak', f
 
     it('200 viewers connecting and leaving in a loop: each gets whole frames, nothing left open', async function () {
       this.timeout(60_000);
-      await helper.load([capture, relayNode], [{ id: 'r', type: 'axmjpeg-out', url: '/cam/live', maxViewers: 50, fps: 0, stuckTimeout: 30, wires: [] }]);
+      await helper.load([capture, relayNode], [{ id: 'r', type: 'axmjpeg-out', url: '/cam/live', maxViewers: 50, maxPerAddress: 0, fps: 0, stuckTimeout: 30, wires: [] }]);
       const node = helper.getNode('r');
       let seq = 0;
       const pub = setInterval(() => node.receive({ payload: fakeJpeg(++seq, 8 * 1024), frame: { time: Date.now() } }), 10);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import { execFile, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -97,6 +97,7 @@ describe('relay: MjpegBroadcaster over real sockets', function () {
   let bc: MjpegBroadcaster;
   let base: string;
   const clients: http.ClientRequest[] = [];
+  const rawClients: Socket[] = [];
   let serverSockets: Socket[] = [];
 
   /** The server's end of a client's connection: a paused client never sees its socket close. */
@@ -124,9 +125,9 @@ describe('relay: MjpegBroadcaster over real sockets', function () {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
-  function get(path: string, method = 'GET'): Promise<http.IncomingMessage> {
+  function get(path: string, method = 'GET', localAddress?: string): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = http.request(`${base}${path}`, { method, agent: false }, resolve);
+      const req = http.request(`${base}${path}`, { method, agent: false, localAddress }, resolve);
       req.on('error', reject);
       clients.push(req);
       req.end();
@@ -166,6 +167,22 @@ describe('relay: MjpegBroadcaster over real sockets', function () {
     };
   }
 
+  /**
+   * The attacker's client: a raw socket that sends the request and never
+   * reads a byte. Resolves once the relay counts it as a viewer.
+   */
+  async function neverReading(path: string): Promise<Socket> {
+    const before = bc.stats.accepted;
+    const port = (server.address() as AddressInfo).port;
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    sock.pause();
+    rawClients.push(sock);
+    await once(sock, 'connect');
+    sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await until(() => bc.stats.accepted > before, 'the never-reading viewer to be accepted');
+    return sock;
+  }
+
   /** Polls a condition on the server side, bounded in time. */
   async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
     const t0 = Date.now();
@@ -177,6 +194,7 @@ describe('relay: MjpegBroadcaster over real sockets', function () {
 
   afterEach(async function () {
     for (const c of clients.splice(0)) c.destroy();
+    for (const s of rawClients.splice(0)) s.destroy();
     bc?.close();
     if (server) {
       server.closeAllConnections();
@@ -274,6 +292,141 @@ describe('relay: MjpegBroadcaster over real sockets', function () {
     assert.equal(info.id, 1);
     await closed;
     assert.equal(bc.viewerCount, 0);
+  });
+
+  it('evicts a never-reading viewer whose socket holds unsent bytes even though write() never said busy', async function () {
+    this.timeout(20_000);
+    // Small frames: once the OS buffers are full one frame waits in Node, far
+    // below the 16 KB at which write() returns false, so "busy" alone never fires.
+    await start({ stuckTimeoutMs: 300 });
+    const sock = await neverReading('/live');
+    const t0 = Date.now();
+    let i = 0;
+    while (bc.stats.perViewer[0]!.buffered === 0) {
+      assert.ok(Date.now() - t0 < 10_000, 'the OS buffers never filled');
+      for (let k = 0; k < 100 && bc.stats.perViewer[0]!.buffered === 0; k++) bc.publish(fakeJpeg(i++, 1024));
+      await sleep(1);
+    }
+    assert.ok(bc.stats.perViewer[0]!.buffered < 16 * 1024, 'below the write() high-water mark');
+    const stoppedAt = Date.now();
+    await until(() => bc.stats.evicted === 1, 'eviction without further frames', 5000);
+    const took = Date.now() - stoppedAt;
+    assert.ok(took >= 250, `evicted only after the stuck time (${took} ms)`);
+    assert.equal(bc.viewerCount, 0);
+    await until(() => sock.destroyed || serverSockets.every((s) => s.destroyed), 'server side closed');
+  });
+
+  it('attack: never-reading viewers lose their slots once their socket buffers are full, then others get in', async function () {
+    this.timeout(30_000);
+    await start({ maxViewers: 5, stuckTimeoutMs: 300 });
+    const attackers = await Promise.all([1, 2, 3, 4, 5].map(() => neverReading('/live')));
+    const refused = await get('/live');
+    assert.equal(refused.statusCode, 503);
+    await body(refused);
+    // 32 KB every 5 ms fills loopback's ~4 MB of socket buffers in under a second; a real slow
+    // stream takes longer to get there (see the class comment), the eviction path is the same.
+    const t0 = Date.now();
+    let i = 0;
+    while (bc.stats.evicted < attackers.length) {
+      assert.ok(Date.now() - t0 < 20_000, `only ${bc.stats.evicted} of 5 evicted`);
+      bc.publish(fakeJpeg(i++, 32 * 1024));
+      await sleep(5);
+    }
+    const v = await view();
+    bc.publish(colourJpeg(1));
+    await v.waitParts(2);
+    assert.equal(bc.viewerCount, 1);
+  });
+
+  it('rejects ?fps below 0.1 with 400 and says why: such a viewer would hold a slot with almost no writes', async function () {
+    await start();
+    for (const fps of ['0.0001', '0.09', '1e-9']) {
+      const res = await get(`/live?fps=${fps}`);
+      assert.equal(res.statusCode, 400, fps);
+      assert.match((await body(res)).toString(), /fps must be at least 0\.1 \(one frame every 10 s\), or 0 for every frame/);
+    }
+    assert.equal(bc.viewerCount, 0);
+    const slowest = await view('/live?fps=0.1');
+    assert.equal(slowest.res.statusCode, 200);
+  });
+
+  it('every viewer gets a frame at least every refreshMs: the latest again while no new frame comes', async function () {
+    await start({ refreshMs: 100 });
+    const f = colourJpeg(5);
+    bc.publish(f, { time: 1_700_000_000_000 });
+    const v = await view('/live?fps=0.1');
+    await v.waitParts(3, 3000);
+    for (const p of v.reader.parts) {
+      assert.deepEqual(p.body, f);
+      assert.equal(p.headers['x-timestamp'], '1700000000.000', 'a repeat keeps its capture time');
+    }
+  });
+
+  it('attack: ?fps=0.1 viewers that never read are evicted in bounded time (refresh keeps writing to them)', async function () {
+    this.timeout(30_000);
+    // The probe's case with the slowest rate still allowed and no new frames at all:
+    // without the refresh nothing would be written to them and they would stay for ever.
+    await start({ maxViewers: 5, stuckTimeoutMs: 300, refreshMs: 20 });
+    bc.publish(fakeJpeg(1, 256 * 1024));
+    const attackers = await Promise.all([1, 2, 3, 4, 5].map(() => neverReading('/live?fps=0.1')));
+    const t0 = Date.now();
+    let status = 0;
+    while (status !== 200) {
+      assert.ok(Date.now() - t0 < 20_000, `still refused after 20 s (${bc.stats.evicted} of 5 evicted)`);
+      const res = await get('/live');
+      status = res.statusCode!;
+      if (status !== 200) {
+        assert.equal(status, 503);
+        await body(res);
+        await sleep(50);
+      }
+    }
+    assert.equal(bc.stats.evicted, attackers.length);
+    assert.equal(bc.viewerCount, 1);
+  });
+
+  it('limits viewers per client address: 429 + Retry-After; the slot frees when one leaves', async function () {
+    await start({ maxViewersPerAddress: 2, maxViewers: 10 });
+    const a = await view();
+    await view();
+    const res = await get('/live');
+    assert.equal(res.statusCode, 429);
+    assert.equal(res.headers['retry-after'], '10');
+    assert.match((await body(res)).toString(), /Too many viewers from your address \(at most 2\)/);
+    assert.equal(bc.stats.rejectedPerAddress, 1);
+    assert.equal(bc.stats.rejected, 0);
+    assert.equal(bc.viewerCount, 2);
+    a.req.destroy();
+    await until(() => bc.viewerCount === 1, 'first viewer gone');
+    const again = await view();
+    assert.equal(again.res.statusCode, 200);
+  });
+
+  it('the per-address limit does not hold back another address (client bound to 127.0.0.2)', async function () {
+    await start({ maxViewersPerAddress: 1 });
+    await view();
+    const same = await get('/live');
+    assert.equal(same.statusCode, 429);
+    await body(same);
+    let other: http.IncomingMessage;
+    try {
+      other = await get('/live', 'GET', '127.0.0.2');
+    } catch (e) {
+      // 127.0.0.2 is on loopback on Linux but not on every OS.
+      if ((e as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') this.skip();
+      throw e;
+    }
+    assert.equal(other.statusCode, 200);
+    assert.equal(bc.viewerCount, 2);
+  });
+
+  it('maxViewersPerAddress 0 means no per-address limit', async function () {
+    await start({ maxViewersPerAddress: 0, maxViewers: 12 });
+    for (let i = 0; i < 12; i++) await view();
+    assert.equal(bc.viewerCount, 12);
+    const res = await get('/live');
+    assert.equal(res.statusCode, 503, 'only the total limit applies');
+    await body(res);
   });
 
   it('?fps=N limits the rate for that viewer only (injected clock)', async function () {
@@ -486,6 +639,9 @@ describe('relay: helpers', function () {
     assert.deepEqual(parseViewerQuery('/x?fps=2.5'), { snapshot: false, fps: 2.5 });
     assert.ok('error' in parseViewerQuery('/x?fps=-1'));
     assert.ok('error' in parseViewerQuery('/x?fps=1e9'));
+    assert.ok('error' in parseViewerQuery('/x?fps=0.0001'));
+    assert.deepEqual(parseViewerQuery('/x?fps=0.1'), { snapshot: false, fps: 0.1 });
+    assert.deepEqual(parseViewerQuery('/x?fps=0'), { snapshot: false, fps: 0 });
   });
 
   it('validateRelayPath accepts plain paths and explains what is wrong with others', function () {

@@ -61,6 +61,8 @@ const CASES = [
   ['axmjpeg-out', { url: '/camera/../admin' }, ['url']],
   ['axmjpeg-out', { maxViewers: 0, fps: -1, stuckTimeout: 3601 }, ['maxViewers', 'fps', 'stuckTimeout']],
   ['axmjpeg-out', { maxViewers: 2.5, fps: '' }, ['maxViewers', 'fps']],
+  ['axmjpeg-out', { maxPerAddress: 0, fps: 0.1 }, []],
+  ['axmjpeg-out', { maxPerAddress: -1, fps: 0.05 }, ['maxPerAddress', 'fps']],
   ['axmjpeg-record', { filename: '', folder: '/recordings' }, []],
   ['axmjpeg-record', { filename: '', folder: '' }, ['filename']],
   ['axmjpeg-record', { rotateMB: -1, rotateMinutes: 10081 }, ['rotateMB', 'rotateMinutes']],

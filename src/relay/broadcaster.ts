@@ -7,18 +7,29 @@
  * 'drain' came). Frames that arrive meanwhile replace a single pending slot,
  * so a slow viewer gets the newest frame as soon as it can take one and the
  * server holds at most one in-flight plus one pending frame per viewer (both
- * are shared Buffers, never per-viewer copies). A viewer that takes nothing
- * for `stuckTimeoutMs` is disconnected.
+ * are shared Buffers, never per-viewer copies).
+ *
+ * Slots cannot be held without taking data. A viewer whose socket has bytes
+ * it has not taken, and takes none of them for `stuckTimeoutMs`, is
+ * disconnected, whatever rate it asked for. For that to see every idle
+ * client, every viewer is written to at least every `refreshMs` (10 s): the
+ * slowest `?fps=` is 0.1, and when no frame came for that long the latest
+ * is sent again. The OS still accepts a few MB into socket buffers
+ * for a peer that never reads (about 4 MB on Linux loopback), so such a
+ * viewer is caught once those are full: at 1 frame/s of 50 KB, after about
+ * 80 s plus `stuckTimeoutMs`. `maxViewersPerAddress` is what keeps one host
+ * from taking every slot meanwhile.
  *
  * When frames stop arriving, connections stay open: viewers keep showing the
- * last frame and resume when frames come back (the camera session reconnects
- * on its own). Close them with `close()`.
+ * last frame (sent again every `refreshMs`) and resume when frames come back
+ * (the camera session reconnects on its own). Close them with `close()`.
  *
  * Framework-free: works with any `http` server or express-style router.
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CameraError, ErrorCodes } from '../errors';
+import { AddressCounter, clientAddress } from './address';
 import {
   NO_CACHE_HEADERS,
   formatTimestamp,
@@ -32,22 +43,38 @@ import {
 
 export const DEFAULT_MAX_VIEWERS = 20;
 export const DEFAULT_STUCK_TIMEOUT_MS = 30_000;
+/**
+ * Viewers from one client address. Enough for a few dashboards/tabs on one
+ * machine or a small NAT; one host cannot take every slot at the default 20.
+ */
+export const DEFAULT_MAX_VIEWERS_PER_ADDRESS = 10;
 /** Sent with 503 at the viewer limit: viewers usually come and go within seconds. */
 export const DEFAULT_RETRY_AFTER_S = 10;
 /** Sent with 503 for a snapshot before the first frame. */
 export const NO_FRAME_RETRY_AFTER_S = 1;
 /** Upper bound of `?fps=`; anything above means "every frame" anyway. */
 export const MAX_FPS_PARAM = 1000;
-/** How often stuck viewers are looked for, at most. */
+/**
+ * Lower bound of `?fps=` (other than 0 = every frame). Slower viewers would
+ * get so few writes that one that never reads is not noticed for hours.
+ */
+export const MIN_FPS_PARAM = 0.1;
+/** Longest a viewer goes without a write: one frame at the slowest rate. */
+export const DEFAULT_REFRESH_MS = 1000 / MIN_FPS_PARAM;
+/** How often stuck and idle viewers are looked for, at most. */
 const MAX_SWEEP_INTERVAL_MS = 1000;
 const MIN_SWEEP_INTERVAL_MS = 10;
 
 export interface BroadcasterOptions {
   /** Concurrent stream viewers; more get 503 + Retry-After. Default 20. */
   maxViewers?: number;
-  /** Disconnect a viewer whose socket accepted nothing for this long. 0 disables. Default 30 000. */
+  /** Concurrent stream viewers from one client address; more get 429 + Retry-After. 0 = no limit. Default 10. */
+  maxViewersPerAddress?: number;
+  /** Disconnect a viewer that has unsent bytes and takes none of them for this long. 0 disables. Default 30 000. */
   stuckTimeoutMs?: number;
-  /** Rate cap for every viewer (frames/s); `?fps=` can only lower it. 0 = none. */
+  /** Send the latest frame again to a viewer that got none for this long. 0 disables. Default 10 000. */
+  refreshMs?: number;
+  /** Rate cap for every viewer (frames/s, 0 or from 0.1); `?fps=` can only lower it. 0 = none. */
   maxFps?: number;
   /** Multipart boundary; random by default. */
   boundary?: string;
@@ -91,6 +118,8 @@ export interface BroadcasterStats {
   accepted: number;
   /** 503 answers at the viewer limit. */
   rejected: number;
+  /** 429 answers at the per-address limit. */
+  rejectedPerAddress: number;
   /** Viewers disconnected for being stuck. */
   evicted: number;
   snapshots: number;
@@ -121,9 +150,13 @@ interface Viewer {
   intervalMs: number;
   fps: number;
   nextDue: number;
+  /** Normalised client address, for the per-address limit. */
+  address: string;
   /** Waiting for 'drain': the socket has not taken the last frame yet. */
   busy: boolean;
-  busySince: number;
+  /** Bytes the socket had taken (written out to the OS) when last seen stalled, and when that was; null while nothing is pending. */
+  stall: { done: number; since: number } | null;
+  lastWriteAt: number;
   pending: OutFrame | null;
   sent: number;
   dropped: number;
@@ -144,6 +177,9 @@ export function parseViewerQuery(url: string | undefined): QueryResult {
     const fps = Number(fpsText);
     if (!Number.isFinite(fps) || fps < 0 || fps > MAX_FPS_PARAM) {
       return { error: `fps must be a number from 0 to ${MAX_FPS_PARAM} (0 = every frame), not ${JSON.stringify(fpsText)}` };
+    }
+    if (fps > 0 && fps < MIN_FPS_PARAM) {
+      return { error: `fps must be at least ${MIN_FPS_PARAM} (one frame every ${1 / MIN_FPS_PARAM} s), or 0 for every frame; not ${JSON.stringify(fpsText)}` };
     }
     out.fps = fps;
   }
@@ -172,18 +208,21 @@ function sendText(res: ServerResponse, status: number, text: string, headers: Re
 export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
   readonly boundary: string;
   readonly maxViewers: number;
+  readonly maxViewersPerAddress: number;
   readonly stuckTimeoutMs: number;
+  readonly refreshMs: number;
   readonly maxFps: number;
   private readonly retryAfterS: number;
   private readonly now: () => number;
   private readonly opening: Buffer;
   private readonly trailer: Buffer;
   private readonly viewers = new Set<Viewer>();
+  private readonly perAddress = new AddressCounter();
   private latestFrame: OutFrame | null = null;
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
   private nextId = 1;
-  private counters = { framesIn: 0, accepted: 0, rejected: 0, evicted: 0, snapshots: 0, sentGone: 0, droppedGone: 0 };
+  private counters = { framesIn: 0, accepted: 0, rejected: 0, rejectedPerAddress: 0, evicted: 0, snapshots: 0, sentGone: 0, droppedGone: 0 };
 
   constructor(opts: BroadcasterOptions = {}) {
     super();
@@ -192,8 +231,12 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       throw new CameraError(ErrorCodes.INVALID_SETTING, `Invalid multipart boundary ${JSON.stringify(this.boundary)}`);
     }
     this.maxViewers = Math.floor(positiveOr(opts.maxViewers, DEFAULT_MAX_VIEWERS));
+    this.maxViewersPerAddress = Math.floor(positiveOr(opts.maxViewersPerAddress, DEFAULT_MAX_VIEWERS_PER_ADDRESS));
     this.stuckTimeoutMs = positiveOr(opts.stuckTimeoutMs, DEFAULT_STUCK_TIMEOUT_MS);
-    this.maxFps = positiveOr(opts.maxFps, 0);
+    this.refreshMs = positiveOr(opts.refreshMs, DEFAULT_REFRESH_MS);
+    const maxFps = positiveOr(opts.maxFps, 0);
+    // Same floor as ?fps=: below it the 10 s refresh, not the cap, would set the rate.
+    this.maxFps = maxFps > 0 ? Math.max(MIN_FPS_PARAM, maxFps) : 0;
     this.retryAfterS = Math.max(1, Math.round(positiveOr(opts.retryAfterS, DEFAULT_RETRY_AFTER_S)));
     this.now = opts.now ?? Date.now;
     this.opening = openingDelimiter(this.boundary);
@@ -220,6 +263,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       viewers: this.viewers.size,
       accepted: this.counters.accepted,
       rejected: this.counters.rejected,
+      rejectedPerAddress: this.counters.rejectedPerAddress,
       evicted: this.counters.evicted,
       snapshots: this.counters.snapshots,
       sent: this.counters.sentGone + perViewer.reduce((n, v) => n + v.sent, 0),
@@ -259,12 +303,26 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
 
   /**
    * Starts streaming to `res`: headers, the opening delimiter, the latest
-   * frame at once, then every new frame. Returns false when refused (503).
+   * frame at once, then every new frame. Returns false when refused (503,
+   * or 429 for an address at its own limit).
    */
   addViewer(req: IncomingMessage, res: ServerResponse, opts: ViewerOptions = {}): boolean {
     const headOnly = req.method === 'HEAD';
     if (this.closed) {
       sendText(res, 503, 'Stream closed', { 'Retry-After': String(this.retryAfterS) }, headOnly);
+      return false;
+    }
+    const address = clientAddress(req);
+    // Checked first: a client at its own limit should learn that it is the cause, not wait and retry.
+    if (this.maxViewersPerAddress > 0 && this.perAddress.count(address) >= this.maxViewersPerAddress) {
+      this.counters.rejectedPerAddress++;
+      sendText(
+        res,
+        429,
+        `Too many viewers from your address (at most ${this.maxViewersPerAddress}); close another stream of this camera first`,
+        { 'Retry-After': String(this.retryAfterS) },
+        headOnly,
+      );
       return false;
     }
     if (this.viewers.size >= this.maxViewers) {
@@ -292,8 +350,10 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       fps,
       intervalMs: fps > 0 ? 1000 / fps : 0,
       nextDue: now,
+      address,
       busy: false,
-      busySince: 0,
+      stall: null,
+      lastWriteAt: now,
       pending: null,
       sent: 0,
       dropped: 0,
@@ -311,9 +371,10 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       res.off('error', onGone);
     };
     this.viewers.add(v);
+    this.perAddress.add(address);
     this.counters.accepted++;
 
-    if (!res.write(this.opening)) this.markBusy(v, now);
+    if (!res.write(this.opening)) v.busy = true;
     if (this.latestFrame) this.offer(v, this.latestFrame, now);
     this.ensureSweeper();
     this.emit('viewers', this.viewers.size);
@@ -346,9 +407,9 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     this.closed = true;
     this.stopSweeper();
     for (const v of [...this.viewers]) {
-      const busy = v.busy;
+      const unsent = v.busy || v.res.writableLength > 0;
       this.remove(v);
-      if (busy) v.res.destroy();
+      if (unsent) v.res.destroy();
       else v.res.end();
     }
     this.latestFrame = null;
@@ -391,14 +452,8 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     const ok = res.write(this.trailer);
     res.uncork();
     v.sent++;
-    if (!ok) this.markBusy(v, now);
-  }
-
-  private markBusy(v: Viewer, now: number): void {
-    if (!v.busy) {
-      v.busy = true;
-      v.busySince = now;
-    }
+    v.lastWriteAt = now;
+    if (!ok) v.busy = true;
   }
 
   private onDrain(v: Viewer): void {
@@ -412,6 +467,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
 
   private remove(v: Viewer): void {
     if (!this.viewers.delete(v)) return;
+    this.perAddress.remove(v.address);
     v.detach();
     v.pending = null;
     this.counters.sentGone += v.sent;
@@ -434,8 +490,9 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
   }
 
   private ensureSweeper(): void {
-    if (this.sweeper || this.stuckTimeoutMs <= 0) return;
-    const every = Math.max(MIN_SWEEP_INTERVAL_MS, Math.min(MAX_SWEEP_INTERVAL_MS, this.stuckTimeoutMs / 2));
+    if (this.sweeper || (this.stuckTimeoutMs <= 0 && this.refreshMs <= 0)) return;
+    const limits = [this.stuckTimeoutMs, this.refreshMs].filter((ms) => ms > 0).map((ms) => ms / 2);
+    const every = Math.max(MIN_SWEEP_INTERVAL_MS, Math.min(MAX_SWEEP_INTERVAL_MS, ...limits));
     this.sweeper = setInterval(() => this.sweep(), every);
     // Viewers keep the server alive already; this timer must not do so on its own.
     this.sweeper.unref();
@@ -449,13 +506,38 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
   private sweep(): void {
     const now = this.now();
     for (const v of [...this.viewers]) {
-      if (v.busy && now - v.busySince >= this.stuckTimeoutMs) {
+      if (this.isStuck(v, now)) {
         const info = this.viewerStats(v);
         this.counters.evicted++;
         this.remove(v);
         v.res.destroy();
         this.emit('evicted', info);
+      } else if (this.refreshMs > 0 && !v.busy && this.latestFrame && now - v.lastWriteAt >= this.refreshMs) {
+        // Keeps write pressure on every slot (and proxies' idle timers quiet) while no frame comes.
+        if (v.intervalMs > 0) v.nextDue = now + v.intervalMs;
+        this.write(v, this.latestFrame, now);
       }
     }
+  }
+
+  /**
+   * Progress is what the socket handed to the OS: bytesWritten counts what
+   * was queued, writableLength what is still waiting. A viewer is stuck when
+   * bytes wait and that difference has not moved for stuckTimeoutMs. This
+   * also catches a small-frame viewer that never filled the 16 KB buffer
+   * enough for write() to say "busy".
+   */
+  private isStuck(v: Viewer, now: number): boolean {
+    const sock = v.res.socket;
+    if (this.stuckTimeoutMs <= 0 || !sock || v.res.writableLength === 0) {
+      v.stall = null;
+      return false;
+    }
+    const done = sock.bytesWritten - sock.writableLength;
+    if (!v.stall || done !== v.stall.done) {
+      v.stall = { done, since: now };
+      return false;
+    }
+    return now - v.stall.since >= this.stuckTimeoutMs;
   }
 }

@@ -182,6 +182,59 @@ describe('axmjpeg-out node', function () {
     assert.match(await text(second), /Too many viewers/);
   });
 
+  it('viewers per address: the next one from the same address gets 429 + Retry-After', async function () {
+    await load({ maxPerAddress: 2 });
+    helper.getNode('r').receive(frameMsg(1));
+    for (let i = 0; i < 2; i++) assert.equal((await get('/cam/live')).statusCode, 200);
+    const third = await get('/cam/live');
+    assert.equal(third.statusCode, 429);
+    assert.ok(Number(third.headers['retry-after']) > 0);
+    assert.match(await text(third), /Too many viewers from your address \(at most 2\)/);
+    // The snapshot is not a slot: it still answers.
+    const snap = await get('/cam/live.jpg');
+    assert.equal(snap.statusCode, 200);
+    await text(snap);
+  });
+
+  it('viewers per address: a flow saved without the setting gets the default 10; 0 means no limit', async function () {
+    await load({ maxPerAddress: undefined });
+    for (let i = 0; i < 10; i++) assert.equal((await get('/cam/live')).statusCode, 200, `viewer ${i + 1}`);
+    const eleventh = await get('/cam/live');
+    assert.equal(eleventh.statusCode, 429);
+    await text(eleventh);
+    for (const r of requests.splice(0)) r.destroy();
+
+    await helper.setFlows([{ id: 'r4', type: 'axmjpeg-out', url: '/cam/live', maxViewers: 12, maxPerAddress: 0, fps: 0, stuckTimeout: 30, wires: [] }], 'full');
+    for (let i = 0; i < 12; i++) assert.equal((await get('/cam/live')).statusCode, 200, `viewer ${i + 1} without a per-address limit`);
+    const over = await get('/cam/live');
+    assert.equal(over.statusCode, 503, 'only max viewers applies');
+    await text(over);
+  });
+
+  it('?fps below 0.1 gets 400 with the reason', async function () {
+    await load({});
+    const res = await get('/cam/live?fps=0.0001');
+    assert.equal(res.statusCode, 400);
+    assert.match(await text(res), /fps must be at least 0\.1/);
+  });
+
+  it('invalid per-address limit or a max rate below 0.1: error logged, no route', async function () {
+    for (const [cfg, key] of [
+      [{ maxPerAddress: -1 }, 'errors.maxPerAddress'],
+      [{ maxPerAddress: 2.5 }, 'errors.maxPerAddress'],
+      [{ fps: 0.05 }, 'errors.fps'],
+    ] as const) {
+      // The helper starts a fresh log spy on each load, so this sees this case's lines only.
+      await load(cfg);
+      const logged = helper.log().args.some((a: any[]) => a[0]?.level === helper.log().ERROR && String(a[0].msg).includes(key));
+      assert.ok(logged, `${JSON.stringify(cfg)}: ${key} logged`);
+      const res = await get('/cam/live');
+      assert.equal(res.statusCode, 404, JSON.stringify(cfg));
+      await text(res);
+      await helper.unload();
+    }
+  });
+
   it('a msg that is not a JPEG reaches Catch once per kind of problem; done() once per input', async function () {
     await load({}, catchAndComplete('r'));
     const caught = collect('caught');
