@@ -65,6 +65,8 @@ const DEMO_CLIP_MINUTES = 0.25;
 /** ... and keeps only the newest clips, so a demo left running does not fill the disk. */
 const DEMO_CLIPS_KEPT = 10;
 const CLIP_PRUNE_INTERVAL_MS = 30_000;
+/** --check: how long a file that just appeared may take to be written whole. */
+const FILE_SETTLE_MS = 2000;
 /** --check: motion is switched on and off this often until the alert flow has saved a snapshot. */
 const CHECK_MOTION_TOGGLE_MS = 500;
 /** Where example 04 records (axmjpeg-record: relative to the user dir). */
@@ -192,6 +194,18 @@ function symlink(target, link) {
     if (e.code !== 'ENOENT') throw e;
   }
   fs.symlinkSync(target, link, process.platform === 'win32' ? 'junction' : 'dir');
+}
+
+/**
+ * The core file node creates the file before it has written it: a file that
+ * just appeared may still be growing, so it gets a moment to become whole.
+ */
+async function wholeJpegFile(file) {
+  const end = Date.now() + FILE_SETTLE_MS;
+  while (!isWholeJpeg(fs.readFileSync(file))) {
+    if (Date.now() > end) throw new Error(`${file} is not a whole JPEG ${FILE_SETTLE_MS} ms after it appeared`);
+    await sleep(50);
+  }
 }
 
 /**
@@ -463,7 +477,7 @@ async function runChecks(base, userDir, sim) {
     }
     sim.events.setMotion(false);
     const file = path.join(dir, jpegs().sort().pop());
-    if (!isWholeJpeg(fs.readFileSync(file))) throw new Error(`${file} is not a whole JPEG`);
+    await wholeJpegFile(file);
     return path.basename(file);
   });
   await check(`axmjpeg-motion on the frames -> file in ${MOTION_DIR}/`, async () => {
@@ -473,7 +487,7 @@ async function runChecks(base, userDir, sim) {
       const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.jpg')) : [];
       if (files.length) {
         const file = path.join(dir, files.sort()[0]);
-        if (!isWholeJpeg(fs.readFileSync(file))) throw new Error(`${file} is not a whole JPEG`);
+        await wholeJpegFile(file);
         return path.basename(file);
       }
       if (Date.now() > end) throw new Error(`no motion image saved within ${CHECK_STREAM_TIMEOUT_MS} ms`);
