@@ -41,6 +41,8 @@ export const ErrorCodes = {
   BAD_BOUNDARY: 'ERR_BAD_BOUNDARY',
   INVALID_SETTING: 'ERR_INVALID_SETTING',
   FILE: 'ERR_FILE',
+  /** A FIFO, device, socket, folder or symbolic link where a recording file was expected. */
+  NOT_REGULAR_FILE: 'ERR_NOT_REGULAR_FILE',
   UNKNOWN: 'ERR_UNKNOWN',
 } as const;
 
@@ -78,6 +80,8 @@ export const Hints: Record<ErrorCode, string> = {
   ERR_BAD_BOUNDARY: 'The stream has no usable multipart boundary.',
   ERR_INVALID_SETTING: 'Fix the setting named in the message.',
   ERR_FILE: 'Check that the folder exists, is writable, and that the disk is not full.',
+  ERR_NOT_REGULAR_FILE:
+    'Recordings are only written to and played from regular files (not pipes, devices, sockets or links). Choose another file name.',
   ERR_UNKNOWN: 'Unexpected error; see the message.',
 };
 

@@ -8,7 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MjpegFilePlayer, MjpegFilePlayerOptions, PlayerFrame } from '../src/recording/player';
 import { MjpegFileWriter } from '../src/recording/writer';
 import { CameraError } from '../src/errors';
-import { waitFor } from './support/wait';
+import { waitFor, within } from './support/wait';
+import { makeFifo, threadpoolAnswers } from './support/recording';
 
 
 
@@ -182,6 +183,56 @@ describe('recording: MjpegFilePlayer', function () {
     assert.equal(reason?.code, 'ERR_FILE');
     assert.equal(r.errors.length, 1);
     assert.match(r.errors[0]!.message, /ENOENT/);
+  });
+
+  it('a FIFO (open(2) would block a threadpool thread forever): ERR_NOT_REGULAR_FILE at once, pool free', async function () {
+    // Five players: more than the 4 libuv threads a blocking open would each hold for good.
+    const runs: Run[] = [];
+    for (let i = 0; i < 5; i++) {
+      const f = path.join(dir, `pipe${i}.mjpg`);
+      if (!makeFifo(f)) this.skip();
+      runs.push(track(play({ path: f, loop: true })));
+    }
+    const reasons = await within(Promise.all(runs.map((r) => r.ended)), 1000, 'the end of playback of FIFOs');
+    await threadpoolAnswers(dir);
+    for (const [i, reason] of reasons.entries()) {
+      assert.equal(reason?.code, 'ERR_NOT_REGULAR_FILE');
+      assert.match(reason!.message, new RegExp(`pipe${i}\\.mjpg" is a FIFO`));
+      assert.equal(runs[i]!.errors.length, 1);
+      assert.equal(runs[i]!.frames.length, 0);
+    }
+  });
+
+  it('a device or a folder is refused, not read (/dev/zero would be read forever)', async function () {
+    const sub = path.join(dir, 'folder.mjpg');
+    await fsp.mkdir(sub);
+    const folder = track(play({ path: sub }));
+    assert.match((await within(folder.ended, 1000, 'playback of a folder'))?.message ?? '', /is a folder/);
+    if (!fs.existsSync('/dev/zero')) return;
+    const zero = track(play({ path: '/dev/zero', loop: true }));
+    const reason = await within(zero.ended, 1000, 'playback of /dev/zero');
+    assert.equal(reason?.code, 'ERR_NOT_REGULAR_FILE');
+    assert.match(reason!.message, /"\/dev\/zero" is a character device/);
+  });
+
+  it('a link to a recording plays (the path is the flow author\'s, "latest.mjpg" links are common)', async () => {
+    const file = path.join(dir, 'real.mjpg');
+    await record(file, jpegs.slice(0, 3), 1000, 10);
+    const link = path.join(dir, 'latest.mjpg');
+    await fsp.symlink(file, link);
+    const r = track(play({ path: link, fps: 500 }));
+    assert.equal(await r.ended, undefined);
+    assert.equal(r.frames.length, 3);
+  });
+
+  it('stop() while the file is still being opened: no frame, the handle is closed', async function () {
+    const file = path.join(dir, 'quick.mjpg');
+    await record(file, jpegs.slice(0, 3), 1000, 10);
+    const r = track(play({ path: file, fps: 500 }));
+    await r.player.stop();
+    await sleep(50);
+    assert.equal(r.frames.length, 0);
+    if (process.platform === 'linux') assert.equal(fdsOn(file), 0);
   });
 
   it('a file without frames ends with ERR_NOT_MJPEG (and does not spin when looping)', async () => {

@@ -9,6 +9,10 @@ import { MjpegFileWriter, MjpegWriterOptions, RecordingFileInfo, partHeader } fr
 import { MjpegFilePlayer, PlayerFrame } from '../src/recording/player';
 import { fileStamp, joinTarget, parseTarget } from '../src/recording/naming';
 import { CameraError } from '../src/errors';
+import { fileError } from '../src/recording/file-errors';
+import { makeFifo, threadpoolAnswers } from './support/recording';
+import { waitFor, within } from './support/wait';
+import { execFileSync } from 'node:child_process';
 
 
 
@@ -197,19 +201,101 @@ describe('recording: MjpegFileWriter', function () {
     assert.match(h.errors[0]!.message, isRoot ? /ENOTDIR|EEXIST/ : /EACCES/);
   });
 
-  it('disk full mid-recording (ENOSPC via /dev/full) → ERR_FILE, the file is reported closed with the error', async function () {
-    if (!fs.existsSync('/dev/full')) this.skip();
-    const link = path.join(dir, 'full.mjpg');
-    await fsp.symlink('/dev/full', link);
-    const h = track(makeWriter({ path: link }));
-    frames.forEach((f) => h.writer.write(f));
-    await h.writer.close();
-    assert.equal(h.errors.length, 1);
-    assert.equal(h.errors[0]!.code, 'ERR_FILE');
-    assert.match(h.errors[0]!.message, /ENOSPC/);
-    assert.match(h.errors[0]!.hint, /disk is full/);
-    assert.equal(h.closed.length, 1);
-    assert.match(h.closed[0]!.error ?? '', /ENOSPC/);
+  it('file size limit reached mid-recording (EFBIG via RLIMIT_FSIZE) → ERR_FILE with a rotation hint, the file is reported closed with the error', async function () {
+    if (process.platform !== 'linux') this.skip();
+    // Node ignores SIGXFSZ, so a write past the soft limit fails with EFBIG, as on a FAT32 stick at 4 GB.
+    const limit = frames[0]!.length * 3;
+    const setLimit = (soft: string) => execFileSync('prlimit', ['--pid', String(process.pid), `--fsize=${soft}:unlimited`]);
+    try {
+      setLimit(String(limit));
+    } catch {
+      this.skip(); // no prlimit (util-linux) on this machine
+    }
+    try {
+      const h = track(makeWriter({ path: path.join(dir, 'big.mjpg') }));
+      frames.forEach((f) => h.writer.write(f));
+      await h.writer.close();
+      assert.equal(h.errors.length, 1);
+      assert.equal(h.errors[0]!.code, 'ERR_FILE');
+      assert.match(h.errors[0]!.message, /EFBIG/);
+      assert.match(h.errors[0]!.hint, /New file every/);
+      assert.equal(h.closed.length, 1);
+      assert.match(h.closed[0]!.error ?? '', /EFBIG/);
+    } finally {
+      setLimit('unlimited');
+    }
+  });
+
+  it('the errno hints name the fix (disk full, quota)', () => {
+    const enospc = fileError('write recording file', '/d/x.mjpg', Object.assign(new Error('no space'), { code: 'ENOSPC' }));
+    assert.equal(enospc.code, 'ERR_FILE');
+    assert.match(enospc.message, /ENOSPC/);
+    assert.match(enospc.hint, /disk is full/);
+  });
+
+  describe('not a regular file: refused at once, never blocking Node', () => {
+    it('a FIFO without reader (open(2) would block a threadpool thread forever): ERR_NOT_REGULAR_FILE once, close() at once, pool free', async function () {
+      // Five writers: more than the 4 libuv threads a blocking open would each hold for good.
+      const fifos: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const f = path.join(dir, `pipe${i}.mjpg`);
+        if (!makeFifo(f)) this.skip();
+        fifos.push(f);
+      }
+      const hs = fifos.map((f) => track(makeWriter({ path: f, retryMs: 0 })));
+      for (const h of hs) for (const f of frames) h.writer.write(f);
+      await waitFor(() => hs.every((h) => h.errors.length > 0), 2000, 'an error from every writer');
+      for (const h of hs) for (const f of frames) h.writer.write(f); // retried: reported once
+      await within(Promise.all(hs.map((h) => h.writer.close())), 1000, 'close() of writers on FIFOs');
+      await threadpoolAnswers(dir);
+      for (const [i, h] of hs.entries()) {
+        assert.equal(h.errors.length, 1, 'a lasting problem is reported once');
+        assert.equal(h.errors[0]!.code, 'ERR_NOT_REGULAR_FILE');
+        assert.match(h.errors[0]!.message, new RegExp(`pipe${i}\\.mjpg" is a FIFO`));
+        assert.match(h.errors[0]!.hint, /regular files/);
+        assert.equal(h.writer.stats.frames, 0);
+        assert.deepEqual(h.closed, []);
+      }
+    });
+
+    it('a FIFO with a reader: refused too, nothing written into the pipe', async function () {
+      const f = path.join(dir, 'read-end.mjpg');
+      if (!makeFifo(f)) this.skip();
+      // Our own non-blocking read end: a writer's open would now succeed without the type check.
+      const reader = await fsp.open(f, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      try {
+        const h = track(makeWriter({ path: f }));
+        frames.forEach((fr) => h.writer.write(fr));
+        await within(h.writer.close(), 1000, 'close()');
+        assert.equal(h.errors[0]?.code, 'ERR_NOT_REGULAR_FILE');
+        const got = await reader.read(Buffer.alloc(1024), 0, 1024, null).catch((e: NodeJS.ErrnoException) => (e.code === 'EAGAIN' ? { bytesRead: 0 } : Promise.reject(e)));
+        assert.equal(got.bytesRead, 0, 'no byte reached the pipe');
+      } finally {
+        await reader.close();
+      }
+    });
+
+    it('a link to a device (/dev/full) is never followed, so the device is never written', async function () {
+      if (!fs.existsSync('/dev/full')) this.skip();
+      const link = path.join(dir, 'full.mjpg');
+      await fsp.symlink('/dev/full', link);
+      const h = track(makeWriter({ path: link }));
+      frames.forEach((f) => h.writer.write(f));
+      await within(h.writer.close(), 1000, 'close()');
+      assert.equal(h.errors.length, 1);
+      assert.equal(h.errors[0]!.code, 'ERR_NOT_REGULAR_FILE');
+      assert.match(h.errors[0]!.message, /full\.mjpg" is a symbolic link/);
+      assert.match(h.errors[0]!.hint, /does not follow a symbolic link/);
+    });
+
+    it('a folder at the file name: ERR_NOT_REGULAR_FILE naming it a folder', async () => {
+      await fsp.mkdir(path.join(dir, 'taken.mjpg'));
+      const h = track(makeWriter({ path: path.join(dir, 'taken.mjpg') }));
+      h.writer.write(frames[0]!);
+      await h.writer.close();
+      assert.equal(h.errors[0]?.code, 'ERR_NOT_REGULAR_FILE');
+      assert.match(h.errors[0]!.message, /is a folder/);
+    });
   });
 
   it('drops (and counts) frames instead of queueing without bound when the disk is behind', async () => {

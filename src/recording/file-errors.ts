@@ -12,6 +12,8 @@ const HINTS: Record<string, string> = {
   EPERM: 'Node-RED has no permission to use this path. Choose another folder or fix its permissions.',
   EROFS: 'The file system is read-only. Choose another folder.',
   ENOSPC: 'The disk is full. Free space, or lower fps/resolution or the rotation size.',
+  EFBIG:
+    'The file reached the largest size this file system (FAT32: 4 GB) or the system limit allows. Set "New file every … MB" below it.',
   EDQUOT: 'The disk quota is exceeded. Free space or raise the quota.',
   EMFILE: 'Too many open files in this process.',
   EEXIST: 'The file already exists.',

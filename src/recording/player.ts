@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import { CameraError, ErrorCodes } from '../errors';
 import { MjpegParser } from '../parser';
 import { fileError } from './file-errors';
+import { openRegularFile } from './safe-open';
 
 /** Pace for files without timestamps when fps is 0 (recorded pace). */
 export const DEFAULT_PLAYBACK_FPS = 10;
@@ -63,8 +64,10 @@ export class MjpegFilePlayer {
   private readonly fps: number;
   private running = false;
   private stream: fs.ReadStream | null = null;
-  /** Close of every stream opened (loops open one per pass): stop() waits for all. */
+  /** Open-to-close of every file opened (loops open one per pass): stop() waits for all. */
   private readonly openStreams = new Set<Promise<void>>();
+  /** Counts passes, so an open that completes after stop() or a newer pass closes its handle unused. */
+  private pass = 0;
   private streamEnded = false;
   private parser: MjpegParser | null = null;
   private queue: Queued[] = [];
@@ -122,6 +125,7 @@ export class MjpegFilePlayer {
   private openPass(): void {
     this.passFrames = 0;
     this.streamEnded = false;
+    this.stream = null; // the last pass's stream has ended; its bytes are counted in bytesReadDone
     this.queue = [];
     this.headDue = null;
     this.lastTs = null; // a new pass's timestamps restart; keep lastDue/lastInterval for the pace
@@ -135,15 +139,26 @@ export class MjpegFilePlayer {
         if (this.running) this.opts.onError?.(err);
       },
     });
-    const stream = fs.createReadStream(this.opts.path, { highWaterMark: this.opts.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES });
-    this.stream = stream;
-    const closed: Promise<void> = new Promise<void>((resolve) =>
-      stream.once('close', () => {
-        this.openStreams.delete(closed);
-        resolve();
-      }),
+    const pass = ++this.pass;
+    // Opened with O_NONBLOCK and checked to be a regular file: a FIFO would
+    // otherwise block a threadpool thread forever (see safe-open.ts).
+    const life: Promise<void> = openRegularFile(this.opts.path, 'read').then(
+      (handle) => {
+        if (!this.running || this.pass !== pass) return handle.close().catch(() => {});
+        return this.attach(handle.createReadStream({ highWaterMark: this.opts.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES }));
+      },
+      (e) => {
+        if (this.running && this.pass === pass) this.fatal(fileError('open recording', this.opts.path, e));
+      },
     );
-    this.openStreams.add(closed);
+    this.openStreams.add(life);
+    void life.then(() => this.openStreams.delete(life));
+  }
+
+  /** Feeds one pass's read stream to the parser; resolves when the stream (and its file handle) closed. */
+  private attach(stream: fs.ReadStream): Promise<void> {
+    this.stream = stream;
+    const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
     stream.on('data', (chunk) => {
       if (!this.running || this.stream !== stream) return;
       try {
@@ -168,6 +183,7 @@ export class MjpegFilePlayer {
       if (!this.running || this.stream !== stream) return;
       this.fatal(fileError('read recording', this.opts.path, e));
     });
+    return closed;
   }
 
   /** Emits every frame that is due, then waits for the next one. */

@@ -13,12 +13,15 @@
  * Every failure is reported through `onError` as CameraError(ERR_FILE); a write
  * stream's 'error' event is always handled, so a full disk never crashes the
  * process. After a failure the writer retries opening a file on a later frame.
+ * A path that is not a regular file (FIFO, device, link) is refused with
+ * ERR_NOT_REGULAR_FILE without ever blocking (see safe-open.ts).
  */
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { CameraError, ErrorCodes } from '../errors';
 import { errnoCode, fileError } from './file-errors';
 import { RecordingTarget, exactName, parseTarget, stampedName } from './naming';
+import { openRegularFile } from './safe-open';
 
 export const MJPG_BOUNDARY = 'mjpgrecord';
 /** Bytes allowed to wait for the disk (all open and closing files together). */
@@ -273,8 +276,8 @@ export class MjpegFileWriter {
       for (let attempt = 0; !handle; attempt++) {
         name = stamped ? stampedName(t, startedAt, attempt) : exactName(t);
         try {
-          // 'wx' for stamped names: never overwrite an earlier recording.
-          handle = await fsp.open(name, stamped ? 'wx' : 'a');
+          // 'create' (O_EXCL) for stamped names: never overwrite an earlier recording.
+          handle = await openRegularFile(name, stamped ? 'create' : 'append');
         } catch (e) {
           if (!stamped || errnoCode(e) !== 'EEXIST' || attempt + 1 >= MAX_NAME_ATTEMPTS) throw e;
         }

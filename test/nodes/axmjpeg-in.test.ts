@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { waitFor } from '../support/wait';
+import { waitFor, within } from '../support/wait';
+import { makeFifo, threadpoolAnswers } from '../support/recording';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -172,6 +173,28 @@ describe('axmjpeg-in node', function () {
       assert.equal(got.length, 3);
       assert.equal(got[0]!.frame.width, 160);
       assert.equal(got[0]!.frame.camera, 'clip.mjpg');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a FIFO as the playback file: ERR_NOT_REGULAR_FILE in status and Catch; close is quick, so redeploys keep working', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'axmjpeg-in-fifo-'));
+    const fifo = path.join(dir, 'pipe.mjpg');
+    try {
+      if (!makeFifo(fifo)) this.skip();
+      // Five deploys: before the fix each left a libuv thread blocked in open(2); after four, Node-RED hung.
+      for (let deploy = 0; deploy < 5; deploy++) {
+        await helper.load([mjpgInNode], [{ id: 'in', type: 'axmjpeg-in', source: 'file', file: fifo, fileFps: '', loop: true, startOnDeploy: true, wires: [['out']] }, { id: 'out', type: 'helper' }, ...catchAll()]);
+        const caught = collect('caught');
+        await waitFor(() => caught.length === 1, 2000, `the error of deploy ${deploy}`);
+        assert.equal(caught[0]!.payload.code, 'ERR_NOT_REGULAR_FILE');
+        assert.match(caught[0]!.payload.message, /pipe\.mjpg" is a FIFO/);
+        const n = helper.getNode('in');
+        await waitFor(() => statusesOf(n).some((st) => st.fill === 'red' && st.text === 'ERR_NOT_REGULAR_FILE'), 2000, 'a red status');
+        await within(helper.unload(), 1000, `close of deploy ${deploy}`);
+      }
+      await threadpoolAnswers(dir);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -5,10 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PlayerFrame } from '../../src/recording/player';
-import { helper, collect, startNodeRed, stopNodeRed, type Msg } from '../support/node-red';
+import { helper, collect, startNodeRed, statusesOf, stopNodeRed, type Msg } from '../support/node-red';
 import { catchAndComplete } from '../support/flow-nodes';
-import { playAll } from '../support/recording';
-import { waitFor } from '../support/wait';
+import { makeFifo, playAll, threadpoolAnswers } from '../support/recording';
+import { waitFor, within } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const recordNode = require('../../nodes/axmjpeg-record');
@@ -153,6 +153,32 @@ describe('axmjpeg-record node', function () {
     helper.getNode('r').receive(frameMsg(jpegs[0]!, 1, 1));
     await waitFor(() => completed.length === 1, WAIT_MS);
     assert.ok(helper.log().args.some((a: any[]) => a[0]?.level === helper.log().ERROR && /rotateMB|Rotation size/.test(String(a[0].msg))));
+  });
+
+  it('a FIFO as the file: ERR_NOT_REGULAR_FILE in status and Catch; close is quick, so redeploys keep working', async function () {
+    const fifo = path.join(dir, 'pipe.mjpg');
+    if (!makeFifo(fifo)) this.skip();
+    // Five deploys: before the fix each one left a libuv thread blocked in open(2) for good, and
+    // after four every fs call (and with it deploys and HTTP nodes) hung.
+    for (let deploy = 0; deploy < 5; deploy++) {
+      await helper.load(recordNode, flow({ folder: dir, filename: 'pipe', timestamped: false, rotateMB: 0, rotateMinutes: 0 }));
+      const caught = collect('caught');
+      const r = helper.getNode('r');
+      jpegs.slice(0, 3).forEach((j, i) => r.receive(frameMsg(j, i + 1, 1000 + i)));
+      await waitFor(() => caught.length === 1, 2000, `the error of deploy ${deploy}`);
+      assert.equal(caught[0]!.error.code, 'ERR_NOT_REGULAR_FILE');
+      assert.match(caught[0]!.error.message, /pipe\.mjpg" is a FIFO/);
+      await waitFor(() => statusesOf(r).some((st) => st.fill === 'red' && st.text === 'ERR_NOT_REGULAR_FILE'), 2000, 'a red status');
+      await within(helper.unload(), 1000, `close of deploy ${deploy}`);
+    }
+    await threadpoolAnswers(dir);
+    await helper.load(recordNode, flow({ folder: dir, filename: 'plain', timestamped: false, rotateMB: 0, rotateMinutes: 0 }));
+    const out = collect('out');
+    const r = helper.getNode('r');
+    jpegs.slice(0, 3).forEach((j, i) => r.receive(frameMsg(j, i + 1, 1000 + i)));
+    r.receive({ topic: 'stop' });
+    await waitFor(() => out.length === 1, WAIT_MS);
+    assert.equal((await playAll(path.join(dir, 'plain.mjpg'))).length, 3);
   });
 
   it('close (redeploy) completes the open file without sending', async () => {
