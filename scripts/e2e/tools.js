@@ -15,11 +15,14 @@ const APT_PACKAGES = [
   'gstreamer1.0-plugins-base',
   'gstreamer1.0-plugins-good',
   'chromium',
+  // The live-view browser test (test/browser-live-view.test.ts) drives it over WebDriver BiDi.
+  'firefox-esr',
   'apache2',
   'vlc-bin',
   'vlc-plugin-base',
   'motion',
 ];
+const FIREFOX = '/usr/bin/firefox-esr';
 const APT_TIMEOUT_MS = 10 * 60_000;
 const PROBE_TIMEOUT_MS = 30_000;
 const GST_ELEMENTS = ['souphttpsrc', 'multipartdemux', 'jpegdec', 'identity', 'fakesink'];
@@ -57,6 +60,9 @@ async function probeAll() {
 
   const ch = fs.existsSync(CHROMIUM) ? await probe(CHROMIUM, ['--version']) : { ok: false, out: `${CHROMIUM} missing` };
   add('chromium', ch.ok, firstLine(ch.out), ch.out);
+
+  const ff = fs.existsSync(FIREFOX) ? await probe(FIREFOX, ['--version']) : { ok: false, out: `${FIREFOX} missing` };
+  add('firefox-esr', ff.ok, firstLine(ff.out), ff.out);
 
   let pw = null;
   try {

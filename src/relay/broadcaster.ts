@@ -30,8 +30,11 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CameraError, ErrorCodes } from '../errors';
 import { AddressCounter, clientAddress } from './address';
+import { FRAMINGS, viewerKind, type Framing } from './framing';
 import {
   NO_CACHE_HEADERS,
+  browserOpening,
+  browserTrailer,
   formatTimestamp,
   isValidBoundary,
   makeBoundary,
@@ -62,6 +65,12 @@ export const MIN_FPS_PARAM = 0.1;
 /** Longest a viewer goes without a write: one frame at the slowest rate. */
 export const DEFAULT_REFRESH_MS = 1000 / MIN_FPS_PARAM;
 /** How often stuck and idle viewers are looked for, at most. */
+/**
+ * WebKit viewers get a frame once more when no other followed it this soon
+ * (WebKit draws the last frame of a series late). Sources at 4 fps and more
+ * never trigger it.
+ */
+export const WEBKIT_REPEAT_AFTER_MS = 300;
 const MAX_SWEEP_INTERVAL_MS = 1000;
 const MIN_SWEEP_INTERVAL_MS = 10;
 
@@ -87,6 +96,8 @@ export interface BroadcasterOptions {
 export interface ViewerOptions {
   /** At most this many frames/s for this viewer (lowered to `maxFps`). 0/undefined = no own cap. */
   fps?: number;
+  /** Part layout; default from the request headers (see framing.ts). */
+  framing?: Framing;
 }
 
 export interface PublishMeta {
@@ -101,6 +112,7 @@ export interface ViewerStats {
   connectedAt: number;
   /** Effective cap, 0 = none. */
   fps: number;
+  framing: Framing;
   /** Frames written to the socket. */
   sent: number;
   /** Frames this viewer never got because its socket was still busy. */
@@ -149,6 +161,12 @@ interface Viewer {
   connectedAt: number;
   intervalMs: number;
   fps: number;
+  framing: Framing;
+  webkit: boolean;
+  /** WebKit viewers: the frame last written, when, and whether it was repeated already. */
+  last: OutFrame | null;
+  lastAt: number;
+  repeated: boolean;
   nextDue: number;
   /** Normalised client address, for the per-address limit. */
   address: string;
@@ -164,14 +182,21 @@ interface Viewer {
   detach: () => void;
 }
 
-export type QueryResult = { snapshot: boolean; fps?: number } | { error: string };
+export type QueryResult = { snapshot: boolean; fps?: number; framing?: Framing } | { error: string };
 
-/** Reads `?snapshot` and `?fps=N` from a request URL. */
+/** Reads `?snapshot`, `?fps=N` and `?framing=browser|standard` from a request URL. */
 export function parseViewerQuery(url: string | undefined): QueryResult {
   const q = url?.indexOf('?') ?? -1;
   if (q < 0 || !url) return { snapshot: false };
   const params = new URLSearchParams(url.slice(q + 1));
-  const out: { snapshot: boolean; fps?: number } = { snapshot: params.has('snapshot') };
+  const out: { snapshot: boolean; fps?: number; framing?: Framing } = { snapshot: params.has('snapshot') };
+  const framing = params.get('framing');
+  if (framing !== null && framing !== '') {
+    if (!(FRAMINGS as readonly string[]).includes(framing)) {
+      return { error: `framing must be ${FRAMINGS.join(' or ')}, not ${JSON.stringify(framing)}` };
+    }
+    out.framing = framing as Framing;
+  }
   const fpsText = params.get('fps');
   if (fpsText !== null && fpsText !== '') {
     const fps = Number(fpsText);
@@ -216,6 +241,11 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
   private readonly now: () => number;
   private readonly opening: Buffer;
   private readonly trailer: Buffer;
+  private readonly browserOpening: Buffer;
+  private readonly browserTrailer: Buffer;
+  /** Viewers that get a frame repeated after a pause (WebKit). */
+  private webkitViewers = 0;
+  private repeater: NodeJS.Timeout | null = null;
   private readonly viewers = new Set<Viewer>();
   private readonly perAddress = new AddressCounter();
   private latestFrame: OutFrame | null = null;
@@ -241,6 +271,8 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     this.now = opts.now ?? Date.now;
     this.opening = openingDelimiter(this.boundary);
     this.trailer = partTrailer(this.boundary);
+    this.browserOpening = browserOpening(this.boundary);
+    this.browserTrailer = browserTrailer(this.boundary);
   }
 
   get viewerCount(): number {
@@ -281,7 +313,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     const headOnly = req.method === 'HEAD';
     if ('error' in q) return sendText(res, 400, q.error, {}, headOnly);
     if (q.snapshot) return this.serveSnapshot(req, res);
-    this.addViewer(req, res, { fps: q.fps });
+    this.addViewer(req, res, { fps: q.fps, framing: q.framing });
   }
 
   /** One latest frame as image/jpeg; 503 + Retry-After before the first frame. */
@@ -341,6 +373,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     res.socket?.setNoDelay(true);
 
     const fps = this.effectiveFps(opts.fps);
+    const kind = viewerKind(req.headers ?? {}, opts.framing);
     const now = this.now();
     const v: Viewer = {
       id: this.nextId++,
@@ -349,6 +382,11 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       connectedAt: now,
       fps,
       intervalMs: fps > 0 ? 1000 / fps : 0,
+      framing: kind.framing,
+      webkit: kind.webkit,
+      last: null,
+      lastAt: 0,
+      repeated: false,
       nextDue: now,
       address,
       busy: false,
@@ -374,7 +412,8 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     this.perAddress.add(address);
     this.counters.accepted++;
 
-    if (!res.write(this.opening)) v.busy = true;
+    if (v.webkit) this.webkitViewers++;
+    if (!res.write(v.framing === 'browser' ? this.browserOpening : this.opening)) v.busy = true;
     if (this.latestFrame) this.offer(v, this.latestFrame, now);
     this.ensureSweeper();
     this.emit('viewers', this.viewers.size);
@@ -406,6 +445,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     if (this.closed) return;
     this.closed = true;
     this.stopSweeper();
+    this.stopRepeater();
     for (const v of [...this.viewers]) {
       const unsent = v.busy || v.res.writableLength > 0;
       this.remove(v);
@@ -447,13 +487,59 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     }
     // One writev per frame; header and trailer are shared, the JPEG is never copied.
     res.cork();
-    res.write(frame.header);
-    res.write(frame.data);
-    const ok = res.write(this.trailer);
+    let ok: boolean;
+    if (v.framing === 'browser') {
+      res.write(frame.data);
+      ok = res.write(this.browserTrailer);
+    } else {
+      res.write(frame.header);
+      res.write(frame.data);
+      ok = res.write(this.trailer);
+    }
     res.uncork();
     v.sent++;
+    if (v.webkit) {
+      v.repeated = v.last === frame;
+      v.last = frame;
+      v.lastAt = now;
+      this.ensureRepeater();
+    }
     v.lastWriteAt = now;
     if (!ok) v.busy = true;
+  }
+
+  /** One timer for all WebKit viewers, armed after each write to one of them. */
+  private ensureRepeater(): void {
+    if (this.repeater) return;
+    this.repeater = setTimeout(() => this.repeatLast(), WEBKIT_REPEAT_AFTER_MS);
+    this.repeater.unref();
+  }
+
+  private stopRepeater(): void {
+    if (this.repeater) clearTimeout(this.repeater);
+    this.repeater = null;
+  }
+
+  /** Sends their last frame once more to WebKit viewers that got nothing since. */
+  private repeatLast(): void {
+    this.repeater = null;
+    const now = this.now();
+    let waiting = false;
+    for (const v of this.viewers) {
+      if (!v.webkit || !v.last || v.repeated) continue;
+      if (now - v.lastAt < WEBKIT_REPEAT_AFTER_MS) {
+        waiting = true;
+        continue;
+      }
+      if (v.busy) {
+        // The socket is still taking it: nothing is stuck behind a pause yet.
+        v.repeated = true;
+        continue;
+      }
+      this.write(v, v.last, now);
+      v.repeated = true;
+    }
+    if (waiting) this.ensureRepeater();
   }
 
   private onDrain(v: Viewer): void {
@@ -470,6 +556,8 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     this.perAddress.remove(v.address);
     v.detach();
     v.pending = null;
+    v.last = null;
+    if (v.webkit && --this.webkitViewers === 0) this.stopRepeater();
     this.counters.sentGone += v.sent;
     this.counters.droppedGone += v.dropped;
     if (this.viewers.size === 0) this.stopSweeper();
@@ -482,6 +570,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       remote: v.remote,
       connectedAt: v.connectedAt,
       fps: v.fps,
+      framing: v.framing,
       sent: v.sent,
       dropped: v.dropped,
       skipped: v.skipped,

@@ -3,3 +3,4 @@ export * from './multipart';
 export * from './path';
 export * from './cors';
 export * from './frame-channel';
+export * from './framing';

@@ -5,10 +5,13 @@
  * `Content-Type: image/jpeg\r\nContent-Length: N\r\nX-Timestamp: T\r\n\r\n<jpeg>\r\n--B\r\n`.
  * That is the ordinary `--B\r\n<headers>\r\n\r\n<jpeg>\r\n` part layout, but the
  * delimiter of the next part is sent right after each frame (as mjpg-streamer
- * does): browsers display a part only once they see the delimiter that ends it,
- * so sending it late would show every frame one frame interval late.
+ * does), so a reader that waits for the delimiter gets the frame at once.
  * The stream opens with a delimiter because ffmpeg's mpjpeg probe requires the
  * body to start with `--` (pipe2jpeg omits it and ffprobe rejects the stream).
+ *
+ * Browser viewers get the next part's headers too, right after each frame
+ * (see framing.ts): `--B\r\nContent-Type: image/jpeg\r\n\r\n` opens the
+ * stream, and each frame is followed by `\r\n--B\r\nContent-Type: image/jpeg\r\n\r\n`.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -40,6 +43,19 @@ export function openingDelimiter(boundary: string): Buffer {
 /** Ends one part's body and opens the next part. */
 export function partTrailer(boundary: string): Buffer {
   return Buffer.from(`\r\n--${boundary}\r\n`, 'latin1');
+}
+
+/** Sent before the frame exists: no Content-Length, no X-Timestamp. */
+const BROWSER_PART_HEADERS = 'Content-Type: image/jpeg\r\n\r\n';
+
+/** Browser framing: the opening delimiter and the first part's headers. */
+export function browserOpening(boundary: string): Buffer {
+  return Buffer.from(`--${boundary}\r\n${BROWSER_PART_HEADERS}`, 'latin1');
+}
+
+/** Browser framing: ends one part, opens the next and sends its headers ahead of its frame. */
+export function browserTrailer(boundary: string): Buffer {
+  return Buffer.from(`\r\n--${boundary}\r\n${BROWSER_PART_HEADERS}`, 'latin1');
 }
 
 /** `1700000000.123`: seconds since the epoch, like mjpg-streamer's X-Timestamp. */
