@@ -13,7 +13,8 @@
  *          --sim-port N (simulator; else 8090, else a free port),
  *          --user-dir DIR (else .demo/; --check uses a fresh temporary folder),
  *          --verbose (--check: show Node-RED's log).
- * Uses the build in dist/ (or $OUT_DIR, like scripts/build.js).
+ * Uses the build in dist/ (or $OUT_DIR, like scripts/build.js) and the
+ * devDependency node-red, or the one $NODE_RED_DIR names.
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -184,6 +185,13 @@ async function recordSample(sim, file) {
 
 // ------------------------------------------------------------------ user dir
 
+/** The devDependency, or the Node-RED $NODE_RED_DIR names (test/support/node-red-runtime.ts). */
+let runtime = null;
+function nodeRed() {
+  if (!runtime) runtime = loadDist('test/support/node-red-runtime').nodeRedRuntime(ROOT);
+  return runtime;
+}
+
 function symlink(target, link) {
   fs.mkdirSync(path.dirname(link), { recursive: true });
   try {
@@ -236,7 +244,7 @@ function linkDashboard(userDir) {
   } catch {
     return false;
   }
-  const redDir = path.dirname(require.resolve('node-red/package.json', { paths: [ROOT] }));
+  const redDir = nodeRed().dir;
   // Node-RED scans the node_modules folder it is installed in: a second copy would be a duplicate.
   if (path.dirname(redDir) === path.dirname(path.dirname(dir))) return true;
   symlink(dir, path.join(userDir, 'node_modules', DASHBOARD_PKG));
@@ -369,8 +377,7 @@ function recordedParts(file) {
 // ------------------------------------------------------------------ Node-RED
 
 function startNodeRed(userDir, settingsFile, port, log) {
-  const redJs = require.resolve('node-red/red.js', { paths: [ROOT] });
-  const child = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', settingsFile, '--port', String(port)], {
+  const child = spawn(process.execPath, [nodeRed().redJs, '--userDir', userDir, '--settings', settingsFile, '--port', String(port)], {
     cwd: userDir,
     env: { ...process.env, NODE_PATH, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -583,7 +590,7 @@ async function main() {
       }
     });
     await waitForAdmin(base, child, ADMIN_READY_TIMEOUT_MS);
-    say(`Node-RED ready at ${base}/ (user dir ${displayPath(userDir)})`);
+    say(`Node-RED ${nodeRed().version} (${nodeRed().from}) on Node.js ${process.version} ready at ${base}/ (user dir ${displayPath(userDir)})`);
 
     // 4. the flows
     const { types, errors } = await installedTypes(base);

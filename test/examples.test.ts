@@ -14,6 +14,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { startSimulator, CameraSimulator } from '../simulator';
 import { helper, startNodeRed, stopNodeRed } from './support/node-red';
+import { nodeRedRuntime, resolveFromNodeRed } from './support/node-red-runtime';
 
 type FlowNode = { id: string; type: string; z?: string; wires?: string[][]; [k: string]: unknown };
 type NodeModule = (RED: unknown) => unknown;
@@ -38,7 +39,8 @@ const DIST = path.resolve(__dirname, '..');
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const OUR_NODES: Record<string, string> = PKG['node-red'].nodes;
 const EXAMPLES_DIR = path.join(ROOT, 'examples');
-const CORE_DIR = path.join(path.dirname(require.resolve('@node-red/nodes/package.json', { paths: [path.dirname(require.resolve('node-red'))] })), 'core');
+const runtime = nodeRedRuntime();
+const CORE_DIR = path.join(path.dirname(resolveFromNodeRed('@node-red/nodes/package.json')), 'core');
 const DASHBOARD_TYPES = new Set(
   Object.keys(JSON.parse(fs.readFileSync(require.resolve('@flowfuse/node-red-dashboard/package.json', { paths: [ROOT] }), 'utf8'))['node-red'].nodes),
 );
@@ -444,6 +446,8 @@ describe('npm start demo (scripts/demo.js --check)', function () {
     clearTimeout(timer);
     assert.equal(code, 0, out);
     assert.match(out, /^PASS demo check/m, out);
+    // The demo must run the Node-RED under test (NODE_RED_DIR on CI's second line), on this Node.js.
+    assert.ok(out.includes(`Node-RED ${runtime.version} (${runtime.from}) on Node.js ${process.version} ready`), out);
     assert.match(out, /^ok {3}live view \/camera\/live delivers >= 5 frames: [5-9] frames/m, out);
     assert.match(out, /^ok {3}dashboard \/dashboard\/camera: HTTP 200/m, out);
     assert.match(out, /^ok {3}axmjpeg-motion -> axmjpeg-record: a completed clip in motion-clips\/: clip-\d{8}-\d{6}.*\.mjpg: \d+ whole JPEGs/m, out);

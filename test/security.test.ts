@@ -18,6 +18,7 @@ import { startSimulator, CameraSimulator } from '../simulator';
 import { testCerts } from './support/tls-certs';
 import { makeJpeg, part } from './support/jpeg-samples';
 import { helper, collect, startNodeRed, stopNodeRed, warningsOf, type Msg } from './support/node-red';
+import { nodeRedRuntime, resolveFromNodeRed } from './support/node-red-runtime';
 import { cameraConfig, mjpgIn } from './support/flow-nodes';
 import { exposeGc } from './support/gc';
 import { waitFor } from './support/wait';
@@ -27,7 +28,7 @@ const cameraNode = require('../nodes/axmjpeg-camera');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mjpgInNode = require('../nodes/axmjpeg-in');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const debugNode = require(require.resolve('@node-red/nodes/core/common/21-debug.js', { paths: [path.dirname(require.resolve('node-red'))] }));
+const debugNode = require(resolveFromNodeRed('@node-red/nodes/core/common/21-debug.js'));
 
 const MB = 1024 * 1024;
 /** Distinctive, so any appearance anywhere is a leak and not a coincidence. */
@@ -250,7 +251,7 @@ describe('security', function () {
 
     before(async function () {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const bcrypt = require(require.resolve('bcryptjs', { paths: [path.dirname(require.resolve('node-red'))] }));
+      const bcrypt = require(resolveFromNodeRed('bcryptjs'));
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'security-nr-'));
       const nodesDir = path.resolve(__dirname, '..', 'nodes');
       const settings = {
@@ -274,9 +275,9 @@ describe('security', function () {
           { id: 'relay', z: 'tab', type: 'axmjpeg-out', name: '', url: '/sec/live', maxViewers: 1, fps: 0, stuckTimeout: 30, wires: [] },
         ]),
       );
-      const red = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
-      // The child resolves undici from the repository even when built to another folder.
-      const env = { ...process.env, NODE_PATH: path.resolve(path.dirname(require.resolve('node-red/package.json')), '..') };
+      const red = nodeRedRuntime().redJs;
+      // The child resolves undici from the repository even when built to another folder or run on NODE_RED_DIR's Node-RED.
+      const env = { ...process.env, NODE_PATH: path.resolve(path.dirname(require.resolve('undici/package.json')), '..') };
       child = spawn(process.execPath, [red, '--userDir', dir, '--settings', path.join(dir, 'settings.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
       child.stderr!.on('data', (d: Buffer) => (log += d.toString()));

@@ -1,5 +1,5 @@
 /**
- * A real Node-RED for the benches: the project's devDependency started as a
+ * A real Node-RED for the benches: the project's devDependency (or $NODE_RED_DIR's) started as a
  * child process on a throw-away user dir where this package is linked (as
  * scripts/demo.js does), flows deployed through the Admin API. Starting and
  * deploying reuse scripts/e2e/nodered.js.
@@ -31,7 +31,7 @@ interface E2eChild {
   stop(): Promise<void>;
 }
 interface E2eNodeRed {
-  startNodeRed(o: { root: string; userDir: string; settings: string; echo?: boolean }): Promise<{ child: E2eChild; base: string; port: number; startMs: number }>;
+  startNodeRed(o: { root: string; dist?: string; userDir: string; settings: string; echo?: boolean }): Promise<{ child: E2eChild; base: string; port: number; startMs: number }>;
   deployFlows(base: string, flows: object[]): Promise<void>;
 }
 interface HttpCheck {
@@ -85,7 +85,7 @@ export async function startNodeRed(): Promise<RunningNodeRed> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'axis-mjpeg-bench-'));
   linkPackage(userDir);
   const settings = writeSettings(userDir);
-  const { child, base } = await e2e.startNodeRed({ root: ROOT, userDir, settings });
+  const { child, base } = await e2e.startNodeRed({ root: ROOT, dist: DIST, userDir, settings });
   return {
     pid: child.proc.pid!,
     base,

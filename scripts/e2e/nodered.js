@@ -56,12 +56,16 @@ async function prepareUserDir(userDir, tgz) {
   return { settings: writeSettings(userDir), installMs: Date.now() - t0 };
 }
 
-/** Starts node-red/red.js from the project's devDependency; resolves once the admin API answers. */
-async function startNodeRed({ root, userDir, settings, echo = false }) {
+/**
+ * Starts red.js of the project's devDependency node-red, or of the Node-RED
+ * $NODE_RED_DIR names (test/support/node-red-runtime.ts, loaded from the build
+ * in `dist`); resolves once the admin API answers.
+ */
+async function startNodeRed({ root, dist = path.join(root, 'dist'), userDir, settings, echo = false }) {
   const port = await freePort();
-  const red = require.resolve('node-red/red.js', { paths: [root] });
+  const runtime = require(path.join(dist, 'test', 'support', 'node-red-runtime.js')).nodeRedRuntime(root);
   const t0 = Date.now();
-  const child = start(process.execPath, [red, '-u', userDir, '-p', String(port), '-s', settings], {
+  const child = start(process.execPath, [runtime.redJs, '-u', userDir, '-p', String(port), '-s', settings], {
     name: 'node-red',
     echo,
     env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
@@ -76,7 +80,7 @@ async function startNodeRed({ root, userDir, settings, echo = false }) {
     },
     ADMIN_READY_TIMEOUT_MS,
   );
-  return { child, base, port, startMs: Date.now() - t0 };
+  return { child, base, port, startMs: Date.now() - t0, version: runtime.version, from: runtime.from };
 }
 
 /** Node types from GET /nodes, and any load errors Node-RED reports for a module. */

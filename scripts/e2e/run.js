@@ -164,13 +164,13 @@ async function main() {
   report('npm install <tarball> into a fresh user dir', true, `${(prepared.installMs / 1000).toFixed(1)} s`);
   const neighbours = installNeighbours(userDir);
 
-  const red = await startNodeRed({ root: ROOT, userDir, settings: prepared.settings, echo: verbose });
+  const red = await startNodeRed({ root: ROOT, dist: DIST, userDir, settings: prepared.settings, echo: verbose });
   const loaded = await loadedNodes(red.base, PKG.name);
   const missing = EXPECTED_TYPES.filter((t) => !loaded.types.includes(t));
   report(
     'Node-RED loads the installed package',
     missing.length === 0 && loaded.errors.length === 0,
-    `Node-RED up in ${(red.startMs / 1000).toFixed(1)} s, ${loaded.types.length} types (${loaded.types.join(', ')})`,
+    `Node-RED ${red.version} (${red.from}) on Node.js ${process.version} up in ${(red.startMs / 1000).toFixed(1)} s, ${loaded.types.length} types (${loaded.types.join(', ')})`,
     `missing: ${missing.join(', ') || '-'}; errors: ${loaded.errors.join('; ') || '-'}`,
   );
   // Node-RED would refuse a package whose types another installed package already registers.

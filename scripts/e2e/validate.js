@@ -62,7 +62,8 @@ async function validatePackage(stageDir) {
     .filter((l) => !/^npm warn Unknown user config/.test(l))
     .join('\n')
     .trimEnd();
-  const warnings = output.split('\n').filter((l) => /Warning:/.test(l)).map((l) => l.replace(/^\s*›\s*Warning:\s*/, '').trim());
+  // Only node-red-dev's own "› Warning: <code>" lines: Node 24 adds a DeprecationWarning (punycode) of node-red-dev's dependencies.
+  const warnings = output.split('\n').filter((l) => /^\s*›\s*Warning:/.test(l)).map((l) => l.replace(/^\s*›\s*Warning:\s*/, '').trim());
   const errors = output.split('\n').filter((l) => /^\s*(›\s*)?Error:|\u274c/.test(l)).map((l) => l.trim());
   let failedTests = [];
   try {

@@ -4,9 +4,15 @@
  * spies the helper puts on every node.
  */
 
+import { nodeRedRuntime } from './node-red-runtime';
+
+/** The Node-RED under test: the devDependency, or NODE_RED_DIR's (see node-red-runtime.ts). */
+export const runtime = nodeRedRuntime();
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
+// The helper would find the devDependency by itself: it is told which one, so NODE_RED_DIR counts.
+helper.init(runtime.main);
 
 export type Msg = Record<string, any>;
 
