@@ -138,7 +138,8 @@ export = function (RED: NodeAPI): void {
         maxBytes: TOPICS_MAX_BYTES,
         signal: ac.signal,
       });
-      res.json({ topics: parseEventInstances(r.body.toString('utf8')) });
+      // Bounded: a hostile answer gives a truncated list, never a blocked event loop.
+      res.json(parseEventInstances(r.body.toString('utf8')));
     } catch (e) {
       const err = e instanceof CameraError ? e : new CameraError(ErrorCodes.UNKNOWN, String((e as Error)?.message ?? e));
       res.status(502).json({ code: err.code, message: err.message, hint: err.hint });

@@ -12,7 +12,7 @@
  *
  * Test switches: `enabled` (false: a camera without the WebSocket API, 404),
  * `refuseUpgrades` (every handshake answered with that status), `respondToPings`
- * (false: a half-dead link), `configureError`, `dropConnections()`.
+ * (false: a half-dead link), `configureError`, `eventInstancesResponse`, `dropConnections()`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
@@ -218,6 +218,8 @@ export class EventSimulator {
   respondToPings = true;
   /** Set: every `events:configure` is answered with this error. */
   configureError: { code: number; message: string } | null = null;
+  /** Set: the `GetEventInstances` answer body instead of the built-in topic tree (a real camera's, or a hostile one). */
+  eventInstancesResponse: string | null = null;
   readonly stats: EventSimStats = { tokens: 0, wsConnections: 0, wsOpen: 0, wsRefused: 0, configures: 0, pings: 0, notifications: 0 };
   /** Every configure request received (for tests), newest last. */
   readonly configureRequests: unknown[] = [];
@@ -259,7 +261,7 @@ export class EventSimulator {
           send(res, 500, 'application/soap+xml', '<SOAP-ENV:Envelope><SOAP-ENV:Body><SOAP-ENV:Fault/></SOAP-ENV:Body></SOAP-ENV:Envelope>');
           return;
         }
-        send(res, 200, 'application/soap+xml; charset=utf-8', GET_EVENT_INSTANCES_RESPONSE);
+        send(res, 200, 'application/soap+xml; charset=utf-8', this.eventInstancesResponse ?? GET_EVENT_INSTANCES_RESPONSE);
       });
       return;
     }

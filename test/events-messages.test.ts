@@ -85,11 +85,14 @@ describe('GetEventInstances parsing', () => {
       "<tns1:VideoSource><MotionAlarm wstop:topic='true' aev:NiceName='Motion &amp; more'/></tns1:VideoSource>" +
       '<tns1:Device><tnsaxis:Status><tnsaxis:Temperature><Above wstop:topic="true"/><Below wstop:topic="false"/></tnsaxis:Temperature></tnsaxis:Status></tns1:Device>' +
       '</wstop:TopicSet></aev:GetEventInstancesResponse></s:Body></s:Envelope>';
-    assert.deepEqual(parseEventInstances(xml), [
-      { topic: 'tns1:RuleEngine/tnsaxis:Timer' },
-      { topic: 'tns1:VideoSource/MotionAlarm', niceName: 'Motion &amp; more' },
-      { topic: 'tns1:Device/tnsaxis:Status/Temperature/Above' },
-    ]);
-    assert.deepEqual(parseEventInstances('<html>no topics</html>'), []);
+    assert.deepEqual(parseEventInstances(xml), {
+      topics: [
+        { topic: 'tns1:RuleEngine/tnsaxis:Timer', stateful: false },
+        { topic: 'tns1:VideoSource/MotionAlarm', niceName: 'Motion & more' },
+        { topic: 'tns1:Device/tnsaxis:Status/Temperature/Above' },
+      ],
+      truncated: false,
+    });
+    assert.deepEqual(parseEventInstances('<html>no topics</html>'), { topics: [], truncated: false });
   });
 });

@@ -295,7 +295,8 @@ describe('GetEventInstances over SOAP (simulator)', function () {
         body: GET_EVENT_INSTANCES_BODY,
         headers: { 'content-type': 'application/soap+xml; charset=utf-8' },
       });
-      const topics = parseEventInstances(res.body.toString('utf8'));
+      const { topics, truncated } = parseEventInstances(res.body.toString('utf8'));
+      assert.equal(truncated, false);
       assert.deepEqual(
         topics.map((t) => t.topic),
         [TOPIC_VIRTUAL_INPUT, 'tns1:Device/tnsaxis:IO/Port', TOPIC_MOTION, 'tnsaxis:CameraApplicationPlatform/VMD/Camera1ProfileANY'],

@@ -144,4 +144,39 @@ describe('axmjpeg-event node', function () {
     const busy = await helper.request().get('/axmjpeg-event/cam/topics').expect(502);
     assert.equal(busy.body.code, 'ERR_CAMERA_BUSY');
   });
+
+  it('a hostile 2 MB nested topic list comes back bounded and flagged, and Node-RED stays responsive meanwhile', async () => {
+    sim = await startSimulator();
+    // One chain of nested topics: each topic string longer than the last (quadratic
+    // before: 300 KB blocked the event loop 5.6 s and sent 195 MB of JSON; 2 MB ran out of memory).
+    const open = '<tnsaxis:A wstop:topic="true">';
+    const close = '</tnsaxis:A>';
+    const n = Math.floor((2 * 1024 * 1024 - 4096) / (open.length + close.length));
+    sim.events.eventInstancesResponse = `<?xml version="1.0"?><Envelope><Body><wstop:TopicSet>${open.repeat(n)}${close.repeat(n)}</wstop:TopicSet></Body></Envelope>`;
+    await helper.load([cameraNode, eventNode], flow(sim.port));
+    let maxGapMs = 0;
+    let last = Date.now();
+    const probe = setInterval(() => {
+      const now = Date.now();
+      maxGapMs = Math.max(maxGapMs, now - last);
+      last = now;
+    }, 5);
+    try {
+      const started = Date.now();
+      const [r, other] = await Promise.all([
+        helper.request().get('/axmjpeg-event/cam/topics').expect(200),
+        // Another admin request while the big one is being fetched and parsed.
+        new Promise((res) => setTimeout(res, 20)).then(() => helper.request().get('/axmjpeg-event/nope/topics').expect(404)),
+      ]);
+      assert.equal(other.body.code, 'ERR_NOT_FOUND');
+      assert.equal(r.body.truncated, true);
+      assert.equal(r.body.reason, 'too-deep');
+      assert.ok(r.body.topics.length <= 32);
+      assert.ok(JSON.stringify(r.body).length < 64 * 1024, 'bounded answer to the editor');
+      assert.ok(Date.now() - started < 5000, 'answered promptly');
+    } finally {
+      clearInterval(probe);
+    }
+    assert.ok(maxGapMs < 1000, `event loop blocked ${maxGapMs} ms`);
+  });
 });
