@@ -37,6 +37,8 @@ export const ErrorCodes = {
   STREAM_ENDED: 'ERR_STREAM_ENDED',
   ABORTED: 'ERR_ABORTED',
   FRAME_TOO_LARGE: 'ERR_FRAME_TOO_LARGE',
+  /** A WebSocket message (camera event) over the size limit: the link was closed with 1009. */
+  MESSAGE_TOO_LARGE: 'ERR_MESSAGE_TOO_LARGE',
   HEADER_TOO_LARGE: 'ERR_HEADER_TOO_LARGE',
   BAD_BOUNDARY: 'ERR_BAD_BOUNDARY',
   INVALID_SETTING: 'ERR_INVALID_SETTING',
@@ -76,6 +78,8 @@ export const Hints: Record<ErrorCode, string> = {
   ERR_STREAM_ENDED: 'The camera ended the stream (duration or frame limit, reboot, or network); reconnecting.',
   ERR_ABORTED: 'The request was cancelled.',
   ERR_FRAME_TOO_LARGE: 'A frame was larger than the frame size limit and was dropped; raise the limit or lower the resolution.',
+  ERR_MESSAGE_TOO_LARGE:
+    'The camera sent an event message far larger than any event; the connection was closed and will be retried. Check what answers on the camera address, or subscribe to fewer topics.',
   ERR_HEADER_TOO_LARGE: 'A part header was larger than allowed; the source is not a well-formed MJPEG stream.',
   ERR_BAD_BOUNDARY: 'The stream has no usable multipart boundary.',
   ERR_INVALID_SETTING: 'Fix the setting named in the message.',

@@ -17,11 +17,13 @@
  */
 import * as diagnostics from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
-import { WebSocket, ping, type Dispatcher } from 'undici';
+import type { Duplex } from 'node:stream';
+import { WebSocket, getGlobalDispatcher, ping, type Dispatcher } from 'undici';
 import { resolveBackoff, retryDelay, type BackoffPolicy } from '../backoff';
 import { CameraError, ErrorCodes } from '../errors';
 import type { BufferResponse, FetchBufferOptions } from '../http';
 import { configureMessage, instanceKey, parseMessage, parseWsSessionToken, type AxisEvent } from './messages';
+import { DEFAULT_MAX_MESSAGE_BYTES, EventSocketDispatcher, FrameSizeWatch, MAX_MESSAGE_FRAGMENTS, type WsLimits } from './ws-limits';
 
 export const WSSESSION_PATH = '/axis-cgi/wssession.cgi';
 export const EVENT_WS_PATH = '/vapix/ws-data-stream';
@@ -42,6 +44,12 @@ const HEADERS_CHANNEL = 'undici:request:headers';
 interface HeadersMessage {
   request?: { path?: string };
   response?: { statusCode?: number };
+}
+/** Published when a request's headers go out, with its socket: the handshake's socket carries the frames. */
+const SEND_HEADERS_CHANNEL = 'undici:client:sendHeaders';
+interface SendHeadersMessage {
+  request?: { path?: string };
+  socket?: Duplex;
 }
 
 export const UNSUPPORTED_HINT =
@@ -88,6 +96,8 @@ export interface EventStreamOptions {
   pingIntervalMs?: number;
   idleTimeoutMs?: number;
   openTimeoutMs?: number;
+  /** Largest event message accepted; a larger one closes the link (1009) with ERR_MESSAGE_TOO_LARGE. */
+  maxMessageBytes?: number;
   backoff?: Partial<BackoffPolicy>;
   random?: () => number;
 }
@@ -101,6 +111,9 @@ type PongMessage = { websocket?: unknown };
 
 export class EventStream extends EventEmitter<EventStreamEvents> {
   private readonly opts: Required<Omit<EventStreamOptions, 'dispatcher' | 'backoff'>> & Pick<EventStreamOptions, 'dispatcher'> & { backoff: BackoffPolicy };
+  private readonly wsLimits: WsLimits;
+  /** The camera's dispatcher with the message limits of this stream. */
+  private readonly wsDispatcher: EventSocketDispatcher;
   private _state: EventStreamState = 'idle';
   private running = false;
   private ws: WebSocket | null = null;
@@ -127,6 +140,13 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
       this.handshakeStatus = response.statusCode;
     }
   };
+  private handshakeSocket: Duplex | null = null;
+  private readonly onSendHeaders = (m: unknown): void => {
+    const { request, socket } = (m ?? {}) as SendHeadersMessage;
+    if (this.handshakePath !== null && request?.path === this.handshakePath && socket) this.handshakeSocket = socket;
+  };
+  /** Frame sizes of the open WebSocket, and the socket they are read from. */
+  private sizeWatch: { watch: FrameSizeWatch; socket: Duplex } | null = null;
 
   constructor(opts: EventStreamOptions) {
     super();
@@ -135,6 +155,7 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
       ['pingIntervalMs', opts.pingIntervalMs],
       ['idleTimeoutMs', opts.idleTimeoutMs],
       ['openTimeoutMs', opts.openTimeoutMs],
+      ['maxMessageBytes', opts.maxMessageBytes],
     ] as const) {
       if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new CameraError(ErrorCodes.INVALID_SETTING, `${name} must be a positive number`);
     }
@@ -146,9 +167,12 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
       pingIntervalMs: opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
       idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       openTimeoutMs: opts.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS,
+      maxMessageBytes: Math.floor(opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES),
       backoff: resolveBackoff(opts.backoff),
       random: opts.random ?? Math.random,
     };
+    this.wsLimits = { maxMessageBytes: this.opts.maxMessageBytes, maxFragments: MAX_MESSAGE_FRAGMENTS };
+    this.wsDispatcher = new EventSocketDispatcher(opts.dispatcher ?? getGlobalDispatcher(), this.wsLimits);
   }
 
   get state(): EventStreamState {
@@ -160,6 +184,7 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
     this.running = true;
     diagnostics.subscribe(PONG_CHANNEL, this.onPong);
     diagnostics.subscribe(HEADERS_CHANNEL, this.onHeaders);
+    diagnostics.subscribe(SEND_HEADERS_CHANNEL, this.onSendHeaders);
     void this.connect();
   }
 
@@ -169,6 +194,7 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
     this.running = false;
     diagnostics.unsubscribe(PONG_CHANNEL, this.onPong);
     diagnostics.unsubscribe(HEADERS_CHANNEL, this.onHeaders);
+    diagnostics.unsubscribe(SEND_HEADERS_CHANNEL, this.onSendHeaders);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     const ws = this.teardown();
@@ -208,7 +234,8 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
     const path = `${EVENT_WS_PATH}?sources=events&wssession=${encodeURIComponent(token)}`;
     this.handshakePath = path;
     this.handshakeStatus = null;
-    const ws = new WebSocket(`${this.opts.client.baseUrl.replace(/^http/, 'ws')}${path}`, this.opts.dispatcher ? { dispatcher: this.opts.dispatcher } : undefined);
+    this.handshakeSocket = null;
+    const ws = new WebSocket(`${this.opts.client.baseUrl.replace(/^http/, 'ws')}${path}`, { dispatcher: this.wsDispatcher });
     this.ws = ws;
     this.seenThisConnect = new Set();
     let upgraded = false;
@@ -216,6 +243,15 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
       if (this.ws !== ws) return;
       upgraded = true;
       this.handshakePath = null;
+      // undici attached its own reader just before 'open' and no byte has flowed yet,
+      // so the watch sees every frame from the first.
+      const socket = this.handshakeSocket;
+      this.handshakeSocket = null;
+      if (socket) {
+        const watch = new FrameSizeWatch(this.wsLimits);
+        socket.on('data', watch.feed);
+        this.sizeWatch = { watch, socket };
+      }
       this.alive();
       ws.send(configureMessage(this.opts.topics));
       this.pingTimer = setInterval(() => {
@@ -232,6 +268,16 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
     });
     ws.addEventListener('close', (ev) => {
       if (this.ws !== ws) return;
+      const oversize = this.sizeWatch?.watch.oversize;
+      this.unwatchSizes();
+      if (oversize) {
+        const what =
+          oversize.limit === 'bytes'
+            ? `of at least ${oversize.bytes} bytes (limit ${this.wsLimits.maxMessageBytes})`
+            : `in more than ${this.wsLimits.maxFragments} fragments`;
+        this.fail(new CameraError(ErrorCodes.MESSAGE_TOO_LARGE, `The camera sent an event message ${what}; the event stream was closed (${oversize.limit === 'bytes' ? 1009 : 1008})`));
+        return;
+      }
       const status = upgraded ? null : this.handshakeStatus;
       this.handshakePath = null;
       if (status !== null && status !== 101) {
@@ -308,8 +354,15 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
     }, this.opts.idleTimeoutMs);
   }
 
+  private unwatchSizes(): void {
+    if (this.sizeWatch) this.sizeWatch.socket.off('data', this.sizeWatch.watch.feed);
+    this.sizeWatch = null;
+  }
+
   /** Drops the current attempt; returns its WebSocket (closing) if there was one. */
   private teardown(): WebSocket | null {
+    this.unwatchSizes();
+    this.handshakeSocket = null;
     for (const t of [this.openTimer, this.idleTimer]) if (t) clearTimeout(t);
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.openTimer = this.idleTimer = this.pingTimer = null;

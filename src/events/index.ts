@@ -1,3 +1,4 @@
 export * from './messages';
 export * from './topics';
 export * from './event-stream';
+export * from './ws-limits';
