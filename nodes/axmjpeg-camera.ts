@@ -6,17 +6,17 @@
  * one camera connection.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import type { Request, Response } from 'express';
 import { CameraHttpClient, CameraEndpoint } from '../src/http';
 import { StreamHub } from '../src/hub';
 import { StreamSession, Frame } from '../src/session';
 import { HttpStreamSource } from '../src/http-source';
 import { StreamSettings, streamKey, validateStreamSettings, buildRequestTarget } from '../src/vapix-url';
-import { fetchSnapshot, firstStreamFrame } from '../src/snapshot';
+import { fetchSnapshot } from '../src/snapshot';
 import { fetchDeviceInfo } from '../src/device-info';
 import { jpegSize } from '../src/jpeg/jpeg-info';
 import { CameraError, ErrorCodes } from '../src/errors';
-import { endpointFrom, Credentials, TlsConfigNode } from './lib/endpoint';
+import { asTlsConfigNode, endpointFrom, Credentials } from './lib/endpoint';
+import { DeployedCamera, registerTestEndpoint } from './lib/connection-test';
 import type { AxisCameraApi, CameraSubscriber, CameraSubscription, DeviceInfo, SnapshotResult } from './lib/types';
 
 interface AxisCameraDef extends NodeDef {
@@ -24,6 +24,8 @@ interface AxisCameraDef extends NodeDef {
   port: string | number;
   protocol: 'http' | 'https';
   auth: 'auto' | 'basic' | 'digest' | 'none';
+  /** Absent in configs saved before the option: allowed, with a warning. */
+  allowBasicHttp?: boolean;
   allowSelfSigned: boolean;
   ca: string;
   tls: string;
@@ -48,9 +50,6 @@ const DEFAULT_STALL_S = 10;
 const DEFAULT_LINGER_S = 10;
 const DEFAULT_LOGIN_RETRY_S = 60;
 const DEFAULT_MAX_FRAME_MB = 16;
-const TEST_TIMEOUT_MS = 10_000;
-/** The editor shows this instead of a stored password. */
-const PASSWORD_PLACEHOLDER = '__PWRD__';
 
 function num(v: unknown, fallback: number): number {
   if (v === undefined || v === null || v === '') return fallback;
@@ -77,6 +76,9 @@ function defaultSettings(def: Partial<AxisCameraDef>): StreamSettings {
 }
 
 export = function (RED: NodeAPI): void {
+  /** Only nodes this constructor made are in here: the Test connection's proof that an id is a deployed camera. */
+  const deployed = new WeakMap<Node, DeployedCamera>();
+
   function AxisCameraNode(this: Node, def: AxisCameraDef): void {
     RED.nodes.createNode(this, def);
     const node = this as unknown as AxisCameraApi & Node & { credentials: Credentials };
@@ -91,8 +93,16 @@ export = function (RED: NodeAPI): void {
     const maxFrameMB = num(def.maxFrameMB, DEFAULT_MAX_FRAME_MB);
     const loginRetryS = num(def.loginRetry, DEFAULT_LOGIN_RETRY_S);
     try {
-      const tlsNode = def.tls ? (RED.nodes.getNode(def.tls) as unknown as TlsConfigNode | null) : null;
+      const tlsNode = def.tls ? asTlsConfigNode(RED.nodes.getNode(def.tls)) : null;
+      if (def.tls && def.protocol === 'https' && !tlsNode)
+        throw new CameraError(ErrorCodes.INVALID_SETTING, 'The TLS config node chosen for this camera is missing or not a tls-config node');
       endpoint = endpointFrom(def, creds, tlsNode);
+      const why = endpoint.auth === 'basic' ? 'Auth is set to Basic' : 'the camera accepts only Basic auth';
+      endpoint.onCleartextBasic = () =>
+        node.warn(
+          `${def.name || endpoint?.host}: ${why}, so the password crosses the network readable over http. ` +
+            'Use https or Digest; untick "Allow Basic over http" to forbid this.',
+        );
       defaults = validateStreamSettings(defaultSettings(def));
       if (!(stallS >= 0)) throw new CameraError(ErrorCodes.INVALID_SETTING, 'Stall timeout must be 0 or more seconds');
       if (!(lingerS >= 0)) throw new CameraError(ErrorCodes.INVALID_SETTING, 'Linger time must be 0 or more seconds');
@@ -104,6 +114,7 @@ export = function (RED: NodeAPI): void {
       configError = e as CameraError;
       node.error(`${configError.message}. ${configError.hint}`);
     }
+    deployed.set(node, { endpoint: configError ? null : endpoint, def });
     const hub = new StreamHub({ lingerMs: lingerS * 1000 });
     /** Settings of every stream key handed to the hub, for latestFrame's lookup. */
     const streams = new Map<string, StreamSettings>();
@@ -204,62 +215,8 @@ export = function (RED: NodeAPI): void {
     credentials: { user: { type: 'text' }, password: { type: 'password' } },
   });
 
-  /**
-   * "Test connection" from the editor, with the settings as currently edited.
-   * A stored password is used when the editor sends the placeholder.
-   */
-  RED.httpAdmin.post(
-    '/axmjpeg-camera/test',
-    RED.auth.needsPermission('axmjpeg-camera.write'),
-    async (req: Request, res: Response) => {
-      const body = (req.body ?? {}) as Partial<AxisCameraDef> & Credentials & { id?: string };
-      const stored = (body.id ? RED.nodes.getCredentials(body.id) : null) as Credentials | null;
-      const creds: Credentials = {
-        user: body.user ?? stored?.user,
-        password: body.password === PASSWORD_PLACEHOLDER || body.password === undefined ? stored?.password : body.password,
-      };
-      const ac = new AbortController();
-      const timer = setTimeout(() => ac.abort(), TEST_TIMEOUT_MS);
-      let client: CameraHttpClient | null = null;
-      try {
-        const tlsNode = body.tls ? (RED.nodes.getNode(body.tls) as unknown as TlsConfigNode | null) : null;
-        const ep = endpointFrom(body, creds, tlsNode);
-        ep.connectTimeoutMs = TEST_TIMEOUT_MS;
-        ep.responseTimeoutMs = TEST_TIMEOUT_MS;
-        const settings = validateStreamSettings(defaultSettings(body));
-        client = new CameraHttpClient(ep);
-        let info: DeviceInfo | null = null;
-        if (!settings.customPath) {
-          try {
-            info = { ...(await fetchDeviceInfo(client, ac.signal)) };
-          } catch (e) {
-            // Auth and network failures are the answer; a missing API is not.
-            if (!(e instanceof CameraError) || ![ErrorCodes.NOT_FOUND, ErrorCodes.HTTP_STATUS].includes(e.code as never)) throw e;
-          }
-        }
-        const frame = await firstStreamFrame(client, buildRequestTarget(settings, 'mjpeg'), ac.signal);
-        const size = jpegSize(frame);
-        res.json({
-          ok: true,
-          model: info?.model ?? null,
-          firmware: info?.firmware ?? null,
-          serial: info?.serial ?? null,
-          width: size?.width ?? null,
-          height: size?.height ?? null,
-          frameBytes: frame.length,
-        });
-      } catch (e) {
-        const err =
-          e instanceof CameraError
-            ? e
-            : ac.signal.aborted
-              ? new CameraError(ErrorCodes.RESPONSE_TIMEOUT, `No answer within ${TEST_TIMEOUT_MS / 1000} s`)
-              : new CameraError(ErrorCodes.UNKNOWN, (e as Error)?.message ?? String(e));
-        res.json({ ok: false, code: err.code, message: err.message, hint: err.hint, body: err.body ?? null });
-      } finally {
-        clearTimeout(timer);
-        await client?.close().catch(() => {});
-      }
-    },
-  );
+  registerTestEndpoint(RED, {
+    deployed: (n) => (n && n.type === 'axmjpeg-camera' ? deployed.get(n) : undefined),
+    streamSettings: (body) => validateStreamSettings(defaultSettings(body as Partial<AxisCameraDef>)),
+  });
 };

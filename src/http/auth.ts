@@ -9,6 +9,20 @@ import { AuthChallenge, describeSchemes, findChallenge } from './www-authenticat
 
 export type AuthMode = 'auto' | 'basic' | 'digest' | 'none';
 
+/** What to do about Basic over plain http, where base64 hides nothing from anyone on the network. */
+export interface CleartextBasicPolicy {
+  /** The endpoint is plain http. */
+  cleartext: boolean;
+  /** false: refuse to send Basic over http (the login fails with ERR_AUTH_FAILED and BASIC_OVER_HTTP_HINT). */
+  allow: boolean;
+  /** Told once, the first time Basic is about to go out over http, so the user can be warned. */
+  onSend?: () => void;
+}
+
+export const BASIC_OVER_HTTP_HINT =
+  'Basic auth over plain http lets anyone on the network read the password. Use https, or enable Digest ' +
+  'authentication on the camera; or, accepting that risk, tick "Allow Basic over http" in the camera config.';
+
 export interface AuthRequest {
   method: string;
   /** Request target as sent (path + query): the Digest `uri`. */
@@ -20,12 +34,21 @@ export class AuthState {
   private digest: DigestSession | null = null;
   /** 'auto' learned from a challenge that the camera wants Basic: send it up front from now on. */
   private basicLearned = false;
+  /** onSend was called. */
+  private warned = false;
 
   constructor(
     private readonly mode: AuthMode,
     private readonly username: string | undefined,
     private readonly password: string | undefined,
-  ) {}
+    private readonly cleartextBasic: CleartextBasicPolicy = { cleartext: false, allow: true },
+  ) {
+    if (mode === 'basic' && cleartextBasic.cleartext && !cleartextBasic.allow && this.hasCredentials) {
+      throw new CameraError(ErrorCodes.INVALID_SETTING, 'Auth is Basic over http, but Basic over http is not allowed for this camera', {
+        hint: BASIC_OVER_HTTP_HINT,
+      });
+    }
+  }
 
   private get hasCredentials(): boolean {
     return this.username !== undefined && this.username !== '';
@@ -74,6 +97,13 @@ export class AuthState {
     }
     if (this.mode === 'digest') fail(digestProblem ?? 'auth is set to Digest');
     if (basicCh) {
+      if (this.cleartextBasic.cleartext && !this.cleartextBasic.allow) {
+        throw new CameraError(
+          ErrorCodes.AUTH_FAILED,
+          `HTTP 401 (the camera wants Basic auth, which is not allowed over http for this camera; ${offered}) from ${url}`,
+          { statusCode: 401, hint: BASIC_OVER_HTTP_HINT },
+        );
+      }
       const header = this.basicHeader();
       // Same Basic credentials again would get the same answer.
       if (sent === header) fail('user name or password rejected');
@@ -87,6 +117,10 @@ export class AuthState {
   }
 
   private basicHeader(): string {
+    if (this.cleartextBasic.cleartext && !this.warned) {
+      this.warned = true;
+      this.cleartextBasic.onSend?.();
+    }
     return buildBasicAuthorization(this.username ?? '', this.password ?? '');
   }
 

@@ -41,11 +41,18 @@ export interface CameraEndpoint {
   connectTimeoutMs?: number;
   /** From request sent until response headers. Default 10 000. */
   responseTimeoutMs?: number;
+  /**
+   * May Basic go out over plain http (readable by anyone on the network)? Default true, so existing
+   * set-ups keep working; false refuses it with ERR_AUTH_FAILED and a hint. No effect on https.
+   */
+  allowBasicOverHttp?: boolean;
+  /** Called once per client, when Basic is first sent over plain http: the caller warns the user. */
+  onCleartextBasic?: () => void;
 }
 
 /** For a 200 web page where a stream or image was expected. */
 export const WEB_PAGE_HINT =
-  'The camera answered with a web page (shown in the message), not the video: often a login or portal page (check user, ' +
+  'The camera answered with a web page, not the video: often a login or portal page (check user, ' +
   "password and auth method), or the wrong path for a non-Axis source (set the custom path). Some servers show such a page " +
   'for a while after several refused logins.';
 
@@ -224,6 +231,15 @@ export class CameraHttpClient {
     const defaultPort = protocol === 'https' ? 443 : 80;
     this.baseUrl = `${protocol}://${hostForUrl}${port !== undefined && port !== defaultPort ? `:${port}` : ''}`;
 
+    // Before the Agent: a refused setting must not leave one behind.
+    const cleartextBasic = { cleartext: protocol === 'http', allow: endpoint.allowBasicOverHttp !== false };
+    this.auth = new AuthState(
+      auth,
+      endpoint.username,
+      endpoint.password,
+      endpoint.onCleartextBasic ? { ...cleartextBasic, onSend: endpoint.onCleartextBasic } : cleartextBasic,
+    );
+
     const tls = endpoint.tls ?? {};
     const connect: Record<string, unknown> = { timeout: connectTimeout };
     if (protocol === 'https') {
@@ -238,7 +254,6 @@ export class CameraHttpClient {
       headersTimeout,
       bodyTimeout: 0,
     });
-    this.auth = new AuthState(auth, endpoint.username, endpoint.password);
     const pw = endpoint.password ?? '';
     this.secrets =
       pw.length < MIN_SCRUB_LENGTH

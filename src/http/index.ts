@@ -4,3 +4,4 @@ export * from './www-authenticate';
 export { redactUrl, REDACTED } from './redact';
 export { mapRequestError, statusError } from './map-error';
 export type { AuthMode } from './auth';
+export { BASIC_OVER_HTTP_HINT } from './auth';
