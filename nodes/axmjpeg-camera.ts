@@ -16,7 +16,7 @@ import { fetchDeviceInfo } from '../src/device-info';
 import { jpegSize } from '../src/jpeg/jpeg-info';
 import { CameraError, ErrorCodes } from '../src/errors';
 import { asTlsConfigNode, endpointFrom, Credentials } from './lib/endpoint';
-import { DeployedCamera, registerTestEndpoint } from './lib/connection-test';
+import { DeployedCamera, MAX_TESTS_PER_MINUTE, registerTestEndpoint } from './lib/connection-test';
 import type { AxisCameraApi, CameraSubscriber, CameraSubscription, DeviceInfo, SnapshotResult } from './lib/types';
 
 interface AxisCameraDef extends NodeDef {
@@ -213,6 +213,8 @@ export = function (RED: NodeAPI): void {
 
   RED.nodes.registerType('axmjpeg-camera', AxisCameraNode as unknown as (this: Node, def: NodeDef) => void, {
     credentials: { user: { type: 'text' }, password: { type: 'password' } },
+    // settings.js may raise or lower the cap on Test connection runs (a port scan needs many).
+    settings: { axisCameraTestsPerMinute: { value: MAX_TESTS_PER_MINUTE, exportable: false } },
   });
 
   registerTestEndpoint(RED, {

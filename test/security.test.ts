@@ -22,6 +22,8 @@ import { nodeRedRuntime, resolveFromNodeRed } from './support/node-red-runtime';
 import { cameraConfig, mjpgIn } from './support/flow-nodes';
 import { exposeGc } from './support/gc';
 import { waitFor } from './support/wait';
+import { startNodeRedCli, bcryptHash, NodeRedCli } from './support/node-red-cli';
+import { startHttpRecorder, HttpRecorder } from './support/http-recorder';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cameraNode = require('../nodes/axmjpeg-camera');
@@ -353,6 +355,210 @@ describe('security', function () {
       }
       assert.ok(third, 'slot freed after the first viewer left');
       (third as http.IncomingMessage).destroy();
+    });
+  });
+
+  describe('Test connection (POST /axmjpeg-camera/test) in a real Node-RED, as a user with only axmjpeg-camera.write', function () {
+    this.timeout(60_000);
+    const CAM_PW = 'cam-Pw-7aQ-stored';
+    const HR_PW = 'httpreq-Pw-3xZ-stored';
+    const MQ_PW = 'mqtt-Pw-9kL-stored';
+    const TOKEN = 'internal-Token-5fR-secret';
+    let nr: NodeRedCli | null = null;
+    let camRec: HttpRecorder;
+    let other: HttpRecorder;
+    let internal: HttpRecorder;
+    let mtls: HttpRecorder | null = null;
+    let token = '';
+    let certs: ReturnType<typeof testCerts> | null = null;
+
+    before(async () => {
+      try {
+        certs = testCerts();
+      } catch {
+        certs = null;
+      }
+      camRec = await startHttpRecorder();
+      other = await startHttpRecorder();
+      // An internal service with a secret in every part of its answers.
+      internal = await startHttpRecorder((req, res) => {
+        const url = req.url ?? '';
+        if (url.startsWith('/json')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: TOKEN }));
+        if (url.startsWith('/html')) return void res.writeHead(200, { 'content-type': 'text/html' }).end(`<html><body>token ${TOKEN}</body></html>`);
+        if (url.startsWith('/redirect')) return void res.writeHead(302, `Moved ${TOKEN}`, { location: `/login?token=${TOKEN}` }).end(TOKEN);
+        if (url.startsWith('/busy')) return void res.writeHead(503, { 'retry-after': TOKEN }).end(TOKEN);
+        if (url.startsWith('/fail')) return void res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: TOKEN }));
+        // Every other path, the VAPIX ones included: a 404 quoting the secret, or (video.cgi) a 200 text.
+        if (url.startsWith('/axis-cgi/mjpg/video.cgi')) return void res.writeHead(200, { 'content-type': 'text/plain' }).end(`token=${TOKEN}`);
+        res.writeHead(404, { 'content-type': 'text/plain' }).end(`no such path; token=${TOKEN}`);
+      });
+      if (certs) {
+        // An mTLS-only API: only a client certificate signed by clientCa gets in.
+        mtls = await startHttpRecorder((_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end(TOKEN), {
+          ...certs.selfSigned,
+          ca: certs.clientCa.cert,
+          requestCert: true,
+          rejectUnauthorized: true,
+        });
+      }
+      const flows: Record<string, unknown>[] = [
+        { id: 'tab', type: 'tab', label: 'probe' },
+        { ...cameraConfig('cam', camRec.port), name: 'deployed camera' },
+        { id: 'hr', z: 'tab', type: 'http request', name: '', method: 'GET', ret: 'txt', paytoqs: 'ignore', url: `http://127.0.0.1:${other.port}/`, tls: '', persist: false, proxy: '', authType: 'basic', senderr: false, headers: [], wires: [[]] },
+        { id: 'mq', type: 'mqtt-broker', name: '', broker: '127.0.0.1', port: '1', clientid: '', autoConnect: false, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+      ];
+      const credentials: Record<string, Record<string, string>> = {
+        cam: { user: 'root', password: CAM_PW },
+        hr: { user: 'hr', password: HR_PW },
+        mq: { user: 'mq', password: MQ_PW },
+      };
+      if (certs && mtls) {
+        flows.push(
+          { id: 'tlsOther', type: 'tls-config', name: 'client cert of another service', cert: '', key: '', ca: '', certname: '', keyname: '', caname: '', servername: '', verifyservercert: false },
+          { id: 'tlsCam', type: 'tls-config', name: 'the camera TLS', cert: '', key: '', ca: '', certname: '', keyname: '', caname: '', servername: '', verifyservercert: false },
+          { ...cameraConfig('camTls', mtls.port), name: 'https camera', protocol: 'https', tls: 'tlsCam', allowSelfSigned: true },
+        );
+        credentials.tlsOther = { certdata: certs.client.cert, keydata: certs.client.key };
+      }
+      nr = await startNodeRedCli({
+        settings: {
+          adminAuth: { type: 'credentials', users: [{ username: 'cam-editor', password: bcryptHash('editor-pw'), permissions: ['axmjpeg-camera.write'] }] },
+          // The probe below runs more tests than a person would; the cap itself is tested in the node tests.
+          axisCameraTestsPerMinute: 1000,
+        },
+        flows,
+        credentials,
+      });
+      const t = await fetch(`${nr.base}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope: 'axmjpeg-camera.write', username: 'cam-editor', password: 'editor-pw' }),
+      });
+      assert.equal(t.status, 200, await t.clone().text());
+      token = ((await t.json()) as { access_token: string }).access_token;
+    });
+
+    after(async () => {
+      await nr?.stop();
+      for (const r of [camRec, other, internal, mtls]) await r?.close();
+    });
+
+    async function probe(body: Record<string, unknown>): Promise<Record<string, any>> {
+      const res = await fetch(`${nr!.base}/axmjpeg-camera/test`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 200);
+      return (await res.json()) as Record<string, any>;
+    }
+
+    const secrets = [CAM_PW, HR_PW, MQ_PW];
+    const PH = '__PWRD__';
+
+    it('the user really has only that permission: /flows is refused, the endpoint takes the token and wants one', async () => {
+      // Node-RED answers a missing permission with 401, like a missing token.
+      assert.equal((await fetch(`${nr!.base}/flows`, { headers: { authorization: `Bearer ${token}` } })).status, 401);
+      assert.equal((await probe({ host: '127.0.0.1', port: other.port, auth: 'none' })).code, 'ERR_AUTH_FAILED');
+      const anon = await fetch(`${nr!.base}/axmjpeg-camera/test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(anon.status, 401);
+    });
+
+    it('stored credentials of no node reach another address, and no other node type lends them', async () => {
+      const answers: Record<string, any>[] = [];
+      const tries: Record<string, unknown>[] = [
+        // The probe's requests: a node id, the placeholder or no password at all, and a recording server as the camera.
+        { id: 'cam', host: '127.0.0.1', port: other.port, user: 'root', password: PH },
+        { id: 'cam', host: '127.0.0.1', port: other.port, user: 'root' },
+        { id: 'cam', host: '127.0.0.1', port: other.port, auth: 'basic' },
+        { id: 'cam', host: 'localhost', port: camRec.port, user: 'root', password: PH },
+        { id: 'cam', host: '127.0.0.1', port: camRec.port, protocol: 'https', allowSelfSigned: true, user: 'root', password: PH },
+        { id: 'hr', host: '127.0.0.1', port: other.port, auth: 'basic', user: 'hr', password: PH },
+        { id: 'hr', host: '127.0.0.1', port: other.port, auth: 'basic' },
+        { id: 'mq', host: '127.0.0.1', port: other.port, auth: 'basic', user: 'mq', password: PH },
+        { id: 'mq', host: '127.0.0.1', port: other.port, auth: 'basic' },
+        { id: 'no-such-node', host: '127.0.0.1', port: other.port, auth: 'basic', password: PH },
+      ];
+      for (const body of tries) answers.push(await probe(body));
+      const seen = [...other.credentialsSeen(), ...camRec.credentialsSeen()].join('\n');
+      for (const pw of secrets) assert.ok(!seen.includes(pw), `a stored password reached a recording server: ${seen}`);
+      assert.equal(camRec.connections, 0, 'nothing went to the camera under another name or protocol');
+      // Requests without a password did go out (so the recorder was reachable), and with no stored password.
+      assert.ok(other.requests.length >= 2);
+      for (const [i, a] of answers.entries()) {
+        assert.equal(a.ok, false, JSON.stringify(a));
+        if (tries[i]!.password === PH) assert.equal(a.reason, 'retype-password', JSON.stringify(a));
+      }
+      assert.ok(!secrets.some((pw) => JSON.stringify(answers).includes(pw)));
+
+      // Control: the recorder does catch a stored password, when it is the deployed camera's own address.
+      const own = await probe({ id: 'cam', host: '127.0.0.1', port: camRec.port, user: 'root', password: PH });
+      assert.equal(own.code, 'ERR_AUTH_FAILED');
+      assert.ok(camRec.credentialsSeen().includes(`root:${CAM_PW}`));
+
+      // Each test is in Node-RED's log with node id, address and result, never a password.
+      const log = nr!.log();
+      assert.match(log, new RegExp(`\\[axmjpeg-camera\\] Test connection, node hr: http://127\\.0\\.0\\.1:${other.port}: refused \\(retype-password\\)`));
+      assert.match(log, new RegExp(`Test connection, node cam: http://127\\.0\\.0\\.1:${other.port}: ERR_AUTH_FAILED \\(HTTP 401\\)`));
+      assert.match(log, new RegExp(`Test connection, node cam: http://127\\.0\\.0\\.1:${camRec.port} \\(stored password\\): ERR_AUTH_FAILED`));
+      for (const pw of secrets) assert.ok(!log.includes(pw));
+    });
+
+    it("answers of other servers are classified, never echoed: an internal service, Node-RED's own API", async () => {
+      const cases: [Record<string, unknown>, string, number | undefined][] = [
+        [{}, 'ERR_NOT_MJPEG', 200],
+        [{ customPath: '/json' }, 'ERR_NOT_MJPEG', 200],
+        [{ customPath: '/html' }, 'ERR_NOT_MJPEG', 200],
+        [{ customPath: '/redirect' }, 'ERR_HTTP_STATUS', 302],
+        [{ customPath: '/busy' }, 'ERR_CAMERA_BUSY', 503],
+        [{ customPath: '/fail' }, 'ERR_HTTP_STATUS', 500],
+        [{ customPath: '/secret.txt' }, 'ERR_NOT_FOUND', 404],
+      ];
+      for (const [extra, code, status] of cases) {
+        const r = await probe({ host: '127.0.0.1', port: internal.port, auth: 'none', ...extra });
+        assert.ok(!JSON.stringify(r).includes(TOKEN), `echoed: ${JSON.stringify(r)}`);
+        assert.equal(r.code, code, JSON.stringify(r));
+        assert.equal(r.statusCode, status, JSON.stringify(r));
+        assert.ok(!('body' in r));
+      }
+      const html = await probe({ host: '127.0.0.1', port: internal.port, auth: 'none', customPath: '/html' });
+      assert.equal(html.contentType, 'text/html');
+      assert.match(html.message, /answered HTTP 200 with text\/html, not an MJPEG stream/);
+
+      // Node-RED's own admin API, reached from inside: what it says there stays there.
+      const direct = await (await fetch(`${nr!.base}/auth/login`)).text();
+      assert.match(direct, /"prompts"/);
+      for (const customPath of ['/auth/login', '/settings', '/flows', '/']) {
+        const r = await probe({ host: '127.0.0.1', port: nr!.port, auth: 'none', customPath });
+        assert.equal(r.ok, false);
+        assert.ok(!/prompts|credentials|httpNodeRoot|<|\{/.test(JSON.stringify({ m: r.message, d: r.detail ?? '' }).slice(1, -1).replace(/"[md]":/g, '')), JSON.stringify(r));
+        assert.deepEqual(Object.keys(r).filter((k) => !['ok', 'code', 'message', 'hint', 'statusCode', 'contentType', 'detail'].includes(k)), []);
+      }
+    });
+
+    it("a tls-config node (another service's client certificate) is lent only to the camera deployed with it, at its address", async function () {
+      if (!certs || !mtls) return this.skip();
+      const tries: Record<string, unknown>[] = [
+        { host: '127.0.0.1', port: mtls.port, protocol: 'https', tls: 'tlsOther', allowSelfSigned: true, auth: 'none', customPath: '/secret' },
+        { id: 'camTls', host: '127.0.0.1', port: mtls.port, protocol: 'https', tls: 'tlsOther', allowSelfSigned: true, auth: 'none', customPath: '/secret' },
+        { id: 'hr', host: '127.0.0.1', port: mtls.port, protocol: 'https', tls: 'tlsOther', allowSelfSigned: true, auth: 'none' },
+        { id: 'tlsOther', host: '127.0.0.1', port: mtls.port, protocol: 'https', tls: 'tlsOther', allowSelfSigned: true, auth: 'none' },
+        // The camera's own tls node, but to another address.
+        { id: 'camTls', host: '127.0.0.1', port: other.port, protocol: 'https', tls: 'tlsCam', allowSelfSigned: true, auth: 'none' },
+      ];
+      for (const body of tries) {
+        const r = await probe(body);
+        assert.equal(r.reason, 'deploy-tls', JSON.stringify(r));
+        assert.match(r.message, /deploy/);
+      }
+      assert.equal(mtls.connections, 0, 'the mTLS API saw no connection');
+      assert.equal(mtls.requests.length, 0);
+      // Control: the camera's own tls node at its deployed address is used (the mTLS API refuses it: not the right certificate).
+      const own = await probe({ id: 'camTls', host: '127.0.0.1', port: mtls.port, protocol: 'https', tls: 'tlsCam', allowSelfSigned: true, auth: 'none', customPath: '/secret' });
+      assert.notEqual(own.reason, 'deploy-tls', JSON.stringify(own));
+      assert.ok(mtls.connections >= 1);
+      assert.equal(mtls.requests.length, 0, 'no request got through without the client certificate');
+      assert.ok(!JSON.stringify(own).includes(TOKEN));
     });
   });
 });

@@ -22,7 +22,7 @@ import { asTlsConfigNode, Credentials, destinationKey, endpointFrom, EndpointSet
 /** The editor shows this instead of a stored password, and sends it back when the field is untouched. */
 export const PASSWORD_PLACEHOLDER = '__PWRD__';
 export const TEST_TIMEOUT_MS = 10_000;
-/** A person pressing the button needs a few a minute; a port scan needs thousands. */
+/** A person pressing the button needs a few a minute; a port scan needs thousands. settings.js: axisCameraTestsPerMinute. */
 export const MAX_TESTS_PER_MINUTE = 20;
 /** A camera error text is one short line; anything longer is not echoed. */
 const MAX_DETAIL_CHARS = 120;
@@ -146,7 +146,9 @@ export interface TestEndpointOptions {
 }
 
 export function registerTestEndpoint(RED: NodeAPI, opts: TestEndpointOptions): void {
-  const allow = rateLimiter(MAX_TESTS_PER_MINUTE);
+  const setting = Number((RED.settings as unknown as Record<string, unknown>).axisCameraTestsPerMinute);
+  const perMinute = Number.isInteger(setting) && setting > 0 ? setting : MAX_TESTS_PER_MINUTE;
+  const allow = rateLimiter(perMinute);
 
   /**
    * The endpoint to test, with credentials and TLS per the rules above, or a
@@ -254,7 +256,7 @@ export function registerTestEndpoint(RED: NodeAPI, opts: TestEndpointOptions): v
     const log = (result: string): void => RED.log.info(`[axmjpeg-camera] Test connection, node ${logId(body.id)}: ${result}`);
     if (!allow()) {
       log('refused (rate limit)');
-      res.status(429).json({ ok: false, reason: 'rate-limit', message: `At most ${MAX_TESTS_PER_MINUTE} connection tests a minute; wait a little` });
+      res.status(429).json({ ok: false, reason: 'rate-limit', message: `At most ${perMinute} connection tests a minute; wait a little` });
       return;
     }
     try {

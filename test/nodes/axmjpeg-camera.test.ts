@@ -3,6 +3,7 @@ import { startSimulator, CameraSimulator } from '../../simulator';
 import { helper, callsOf, startNodeRed, stopNodeRed, warningsOf } from '../support/node-red';
 import { cameraConfig } from '../support/flow-nodes';
 import { endpointFrom } from '../../nodes/lib/endpoint';
+import { MAX_TESTS_PER_MINUTE, rateLimiter } from '../../nodes/lib/connection-test';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cameraNode = require('../../nodes/axmjpeg-camera');
@@ -190,5 +191,27 @@ describe('axmjpeg-camera config node', function () {
     const t3 = await testConnection({ id: 'strict', host: '127.0.0.1', port: sim.port, user: 'root', password: '__PWRD__', allowBasicHttp: true });
     assert.equal(t3.code, 'ERR_AUTH_FAILED');
     assert.equal(basicSent.length, 0);
+  });
+
+  it('Test connection runs at most 20 times a minute, so a port scan through it crawls', async () => {
+    await helper.load(cameraNode, []);
+    const codes: number[] = [];
+    // Refused ports answer at once: exactly what a scan would send.
+    for (let i = 0; i <= MAX_TESTS_PER_MINUTE; i++) {
+      const res = await helper.request().post('/axmjpeg-camera/test').send({ host: '127.0.0.1', port: 1 + i, auth: 'none' });
+      codes.push(res.status);
+      if (res.status === 429) assert.match(res.body.message, /At most 20 connection tests a minute/);
+    }
+    assert.deepEqual(codes, [...Array(MAX_TESTS_PER_MINUTE).fill(200), 429]);
+    const logged = helper.log().args.map((a: any[]) => String(a[0]?.msg)).filter((m: string) => m.includes('rate limit'));
+    assert.equal(logged.length, 1);
+
+    let now = 0;
+    const allow = rateLimiter(2, () => now);
+    assert.deepEqual([allow(), allow(), allow()], [true, true, false]);
+    now = 59_999;
+    assert.equal(allow(), false);
+    now = 60_000;
+    assert.deepEqual([allow(), allow(), allow()], [true, true, false]);
   });
 });
