@@ -116,8 +116,13 @@ export function publicFailure(err: CameraError, baseUrl: string): TestFailure {
   return out;
 }
 
+const REFUSAL_HINTS: Record<RefusalReason, string> = {
+  'retype-password': 'Type the password into the password field and test again (or deploy these settings first).',
+  'deploy-tls': 'Deploy the camera with these settings and this TLS config node, then test again.',
+};
+
 function refusal(reason: RefusalReason, message: string): TestFailure {
-  return { ok: false, code: ErrorCodes.INVALID_SETTING, reason, message, hint: 'Re-type the password, or deploy the camera first, then test again.' };
+  return { ok: false, code: ErrorCodes.INVALID_SETTING, reason, message, hint: REFUSAL_HINTS[reason] };
 }
 
 /** Sliding one-minute window over all callers: tests are rare and come from people. */
