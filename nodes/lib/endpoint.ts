@@ -28,7 +28,7 @@ export interface TlsConfigNode extends Node {
   addTLSOptions(opts: Record<string, unknown>): void;
 }
 
-/** The node `id` if it is a tls-config node; anything else (another type, a typo) is null. */
+/** `n` if it is a tls-config node; anything else (another node type, a missing node) is null. */
 export function asTlsConfigNode(n: unknown): TlsConfigNode | null {
   const t = n as Partial<TlsConfigNode> | null;
   return t && t.type === 'tls-config' && typeof t.addTLSOptions === 'function' ? (t as TlsConfigNode) : null;
@@ -104,7 +104,6 @@ export function endpointFrom(
   }
   return ep;
 }
-
 
 /**
  * Host and optional port from the Host field. IPv6 literals come bare
