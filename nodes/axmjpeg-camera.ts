@@ -214,7 +214,7 @@ export = function (RED: NodeAPI): void {
   RED.nodes.registerType('axmjpeg-camera', AxisCameraNode as unknown as (this: Node, def: NodeDef) => void, {
     credentials: { user: { type: 'text' }, password: { type: 'password' } },
     // settings.js may raise or lower the cap on Test connection runs (a port scan needs many).
-    settings: { axisCameraTestsPerMinute: { value: MAX_TESTS_PER_MINUTE, exportable: false } },
+    settings: { axmjpegCameraTestsPerMinute: { value: MAX_TESTS_PER_MINUTE, exportable: false } },
   });
 
   registerTestEndpoint(RED, {

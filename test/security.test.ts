@@ -424,7 +424,7 @@ describe('security', function () {
         settings: {
           adminAuth: { type: 'credentials', users: [{ username: 'cam-editor', password: bcryptHash('editor-pw'), permissions: ['axmjpeg-camera.write'] }] },
           // The probe below runs more tests than a person would; the cap itself is tested in the node tests.
-          axisCameraTestsPerMinute: 1000,
+          axmjpegCameraTestsPerMinute: 1000,
         },
         flows,
         credentials,

@@ -22,7 +22,7 @@ import { asTlsConfigNode, Credentials, destinationKey, endpointFrom, EndpointSet
 /** The editor shows this instead of a stored password, and sends it back when the field is untouched. */
 export const PASSWORD_PLACEHOLDER = '__PWRD__';
 export const TEST_TIMEOUT_MS = 10_000;
-/** A person pressing the button needs a few a minute; a port scan needs thousands. settings.js: axisCameraTestsPerMinute. */
+/** A person pressing the button needs a few a minute; a port scan needs thousands. settings.js: axmjpegCameraTestsPerMinute. */
 export const MAX_TESTS_PER_MINUTE = 20;
 /** A camera error text is one short line; anything longer is not echoed. */
 const MAX_DETAIL_CHARS = 120;
@@ -151,7 +151,7 @@ export interface TestEndpointOptions {
 }
 
 export function registerTestEndpoint(RED: NodeAPI, opts: TestEndpointOptions): void {
-  const setting = Number((RED.settings as unknown as Record<string, unknown>).axisCameraTestsPerMinute);
+  const setting = Number((RED.settings as unknown as Record<string, unknown>).axmjpegCameraTestsPerMinute);
   const perMinute = Number.isInteger(setting) && setting > 0 ? setting : MAX_TESTS_PER_MINUTE;
   const allow = rateLimiter(perMinute);
 
