@@ -2,7 +2,7 @@
  * The simulator's event side: what an Axis camera offers for events over
  * VAPIX, faithful enough for the axmjpeg-event node and its tests.
  *
- * - `GET /axis-cgi/wssession.cgi` hands out a single-use token (JSON).
+ * - `GET /axis-cgi/wssession.cgi` hands out a single-use token: bare decimal digits, as Axis documents it.
  * - `POST /axis-cgi/apidiscovery.cgi` `getApiList` lists `event-streaming-over-websocket`.
  * - `POST /vapix/services` answers the SOAP `GetEventInstances` with a topic tree.
  * - `GET /vapix/ws-data-stream?sources=events&wssession=<token>` upgrades to a
@@ -25,8 +25,8 @@ export const APIDISCOVERY_PATH = '/axis-cgi/apidiscovery.cgi';
 export const SERVICES_PATH = '/vapix/services';
 /** Virtual inputs 1..N, like the 32 of a real camera (fewer keeps initial-state dumps short). */
 export const VIRTUAL_INPUTS = 4;
-/** A token is good for one connect within this time. */
-const TOKEN_LIFETIME_MS = 60_000;
+/** A token is good for one connect within this time (15 s, as Axis documents). */
+const TOKEN_LIFETIME_MS = 15_000;
 const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -249,10 +249,11 @@ export class EventSimulator {
       return;
     }
     if (pathname === WSSESSION_PATH) {
-      const token = randomBytes(16).toString('hex');
+      // As Axis documents it: a bare decimal token, too long for a JS number (1331901001644832701 in the docs).
+      const token = (randomBytes(8).readBigUInt64BE() | (1n << 62n)).toString();
       this.tokens.set(token, Date.now() + TOKEN_LIFETIME_MS);
       this.stats.tokens++;
-      sendJson(res, { apiVersion: '1.0', method: 'wssession', data: { wssession: token } });
+      send(res, 200, 'text/plain', `${token}\r\n`);
       return;
     }
     if (pathname === SERVICES_PATH) {

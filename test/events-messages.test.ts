@@ -67,6 +67,18 @@ describe('event messages', () => {
     assert.notEqual(instanceKey({ topic: 't', source: { port: '1' } }), instanceKey({ topic: 't', source: { port: '2' } }));
   });
 
+  it('keeps a numeric session token as the exact string the camera sent (Axis documents a bare token)', () => {
+    // 1331901001644832701 > 2^53: JSON.parse would make it 1331901001644832800.
+    assert.equal(parseWsSessionToken('1331901001644832701'), '1331901001644832701');
+    assert.equal(parseWsSessionToken('1331901001644832701\r\n'), '1331901001644832701');
+    assert.equal(parseWsSessionToken('{"data":{"wssession":1331901001644832701}}'), '1331901001644832701');
+    assert.equal(parseWsSessionToken('{"wssession": 1331901001644832701}'), '1331901001644832701');
+    assert.equal(parseWsSessionToken('"1331901001644832701"'), '1331901001644832701');
+    assert.equal(parseWsSessionToken('{"data":"abc"}'), 'abc');
+    assert.equal(parseWsSessionToken('{"wssession":"a b"}'), null, 'a token goes into a URL as it is');
+    assert.equal(parseWsSessionToken('{"wssession":'), null);
+  });
+
   it('reads the wssession token from JSON or plain text', () => {
     assert.equal(parseWsSessionToken('{"apiVersion":"1.0","method":"wssession","data":{"wssession":"abc123"}}'), 'abc123');
     assert.equal(parseWsSessionToken('{"wssession":"t0k"}'), 't0k');

@@ -82,6 +82,10 @@ describe('EventStream (VAPIX events over WebSocket)', function () {
     const t = await setup({ topics: [TOPIC_VIRTUAL_INPUT, TOPIC_MOTION] });
     await waitFor(() => t.stream.state === 'connected', 'connected');
     assert.equal(t.sim.events.stats.tokens, 1);
+    // The simulator answers wssession.cgi as Axis documents it: bare digits, beyond a JS number's precision.
+    const tok = await t.client.fetchBuffer('/axis-cgi/wssession.cgi');
+    assert.match(tok.body.toString('latin1'), /^\d{19}\r\n$/);
+    assert.ok(BigInt(tok.body.toString('latin1').trim()) > BigInt(Number.MAX_SAFE_INTEGER));
     assert.ok(t.client.digestNonceCount >= 1, 'the token request went through Digest');
     assert.equal(t.sim.events.stats.configures, 1);
     assert.deepEqual(t.sim.events.configureRequests[0], {

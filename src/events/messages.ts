@@ -124,15 +124,38 @@ export function instanceKey(e: Pick<AxisEvent, 'topic' | 'source'>): string {
   return `${e.topic}?${src}`;
 }
 
-/** Pulls the session token out of a wssession.cgi answer (JSON, or a bare token as text). */
+/** Characters of a token as Axis shows it (`1331901001644832701`), or any URL-safe/base64 token. */
+const BARE_TOKEN = /^[A-Za-z0-9._~+/=-]{1,1024}$/;
+
+/**
+ * Pulls the session token out of a wssession.cgi answer. Axis documents a bare
+ * token (`1331901001644832701`); JSON shapes (`{"data":{"wssession":...}}`,
+ * `{"wssession":...}`) are accepted too. The token is always a string taken
+ * from the text itself: a number would go through JSON.parse into a double and
+ * lose digits (1331901001644832701 -> 1331901001644832800).
+ */
 export function parseWsSessionToken(body: string): string | null {
   const text = body.trim();
   if (!text) return null;
-  try {
-    const j = JSON.parse(text) as { data?: { wssession?: unknown } | string; wssession?: unknown };
-    const t = (typeof j.data === 'object' ? j.data?.wssession : undefined) ?? j.wssession ?? (typeof j.data === 'string' ? j.data : undefined);
-    return typeof t === 'string' && t ? t : null;
-  } catch {
-    return /^[A-Za-z0-9._~+/=-]+$/.test(text) ? text : null;
+  if (BARE_TOKEN.test(text)) return text;
+  if (text.startsWith('"')) {
+    try {
+      const s = JSON.parse(text) as unknown;
+      return typeof s === 'string' && BARE_TOKEN.test(s) ? s : null;
+    } catch {
+      return null;
+    }
   }
+  if (!text.startsWith('{')) return null;
+  try {
+    JSON.parse(text); // well-formed JSON only
+  } catch {
+    return null;
+  }
+  // From the raw text, so a numeric token keeps every digit.
+  const m = /"wssession"\s*:\s*(?:"([^"\\]{1,1024})"|(\d{1,1024}))/.exec(text);
+  const t = m ? (m[1] ?? m[2]) : undefined;
+  if (t !== undefined) return BARE_TOKEN.test(t) ? t : null;
+  const j = JSON.parse(text) as { data?: unknown };
+  return typeof j.data === 'string' && BARE_TOKEN.test(j.data) ? j.data : null;
 }
