@@ -412,7 +412,8 @@ export class CameraSimulator {
         this.readBody(req, res, (body) => this.sendJson(res, basicDeviceInfo(body, this.identity())));
         return;
       case 'param':
-        this.sendText(res, 200, 'text/plain', paramList(query, this.identity()));
+        // As Axis serves it: ISO-8859-1 bytes, and the header says so.
+        this.sendText(res, 200, 'text/plain; charset=ISO-8859-1', paramList(query, this.identity()), false, 'latin1');
         return;
       case 'snapshot':
         this.snapshot(req, res, query);
@@ -552,9 +553,9 @@ export class CameraSimulator {
     this.sendText(res, 200, 'application/json', JSON.stringify(body));
   }
 
-  private sendText(res: http.ServerResponse, status: number, type: string, body: string, close = false): void {
+  private sendText(res: http.ServerResponse, status: number, type: string, body: string, close = false, encoding: 'utf8' | 'latin1' = 'utf8'): void {
     if (res.headersSent || res.destroyed) return;
-    const buf = Buffer.from(body, 'utf8');
+    const buf = Buffer.from(body, encoding);
     res.writeHead(status, { 'Content-Type': type, 'Content-Length': String(buf.length), ...(close ? { Connection: 'close' } : {}) });
     res.end(buf);
   }

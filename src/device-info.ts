@@ -4,7 +4,7 @@
  * falls back to param.cgi on older firmware; neither needs HTML parsing.
  */
 import { CameraError, ErrorCodes } from './errors';
-import type { CameraHttpClient } from './http';
+import type { BufferResponse, CameraHttpClient } from './http';
 
 export interface AxisDeviceInfo {
   model?: string;
@@ -26,7 +26,7 @@ export async function fetchDeviceInfo(client: CameraHttpClient, signal?: AbortSi
       maxBytes: INFO_MAX_BYTES,
       signal,
     });
-    const json = JSON.parse(res.body.toString('utf8')) as {
+    const json = JSON.parse(decodeBody(res, 'utf8')) as {
       error?: { message?: string };
       data?: { propertyList?: Record<string, string> };
     };
@@ -44,7 +44,7 @@ export async function fetchDeviceInfo(client: CameraHttpClient, signal?: AbortSi
     '/axis-cgi/param.cgi?action=list&group=root.Brand,root.Properties.Firmware,root.Properties.System',
     { maxBytes: INFO_MAX_BYTES, signal },
   );
-  const params = parseParamList(res.body.toString('utf8'));
+  const params = parseParamList(paramCgiText(res));
   if (params.error) throw new CameraError(ErrorCodes.HTTP_STATUS, `param.cgi: ${params.error}`);
   return {
     model: params.values['root.Brand.ProdFullName'] ?? params.values['root.Brand.ProdNbr'],
@@ -53,6 +53,40 @@ export async function fetchDeviceInfo(client: CameraHttpClient, signal?: AbortSi
     brand: params.values['root.Brand.Brand'],
     api: 'param',
   };
+}
+
+/** The charset a Content-Type names, lower-case, or undefined. */
+export function contentTypeCharset(contentType: string | undefined): string | undefined {
+  const m = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? '');
+  return m ? m[1].toLowerCase() : undefined;
+}
+
+/**
+ * A text body decoded per its Content-Type charset, `fallback` when it names
+ * none or one this runtime does not know.
+ */
+export function decodeBody(res: Pick<BufferResponse, 'body' | 'contentType'>, fallback: 'utf8' | 'latin1'): string {
+  const charset = contentTypeCharset(res.contentType);
+  if (charset === 'utf-8' || charset === 'utf8') return res.body.toString('utf8');
+  if (charset === 'iso-8859-1' || charset === 'latin1' || charset === 'us-ascii') return res.body.toString('latin1');
+  if (charset) {
+    try {
+      return new TextDecoder(charset).decode(res.body);
+    } catch {
+      // An unknown label: the fallback below.
+    }
+  }
+  return res.body.toString(fallback);
+}
+
+/**
+ * param.cgi text. Axis serves it as ISO-8859-1 (`text/plain; charset=iso-8859-1`;
+ * PTZ lists even say `root.PTZ.ResponseEncoding=iso-8859-1`), so a preset named
+ * `Entrée` arrives as the byte E9, which UTF-8 decoding turns into U+FFFD.
+ * Without a charset, ISO-8859-1 is the default.
+ */
+export function paramCgiText(res: Pick<BufferResponse, 'body' | 'contentType'>): string {
+  return decodeBody(res, 'latin1');
 }
 
 /** `root.X.Y=Z` lines; VAPIX reports errors as `# Error: ...` with status 200. */
