@@ -9,9 +9,8 @@ import { CameraError, ErrorCodes } from '../src/errors';
 import {
   EventConfigError,
   EventStream,
-  GET_EVENT_INSTANCES_BODY,
+  fetchTopicList,
   normaliseTopicFilters,
-  parseEventInstances,
   type AxisEvent,
   type EventStateChange,
 } from '../src/events';
@@ -26,7 +25,6 @@ interface AxisEventDef extends NodeDef {
 }
 
 const TOPICS_TIMEOUT_MS = 10_000;
-const TOPICS_MAX_BYTES = 2 * 1024 * 1024;
 
 export = function (RED: NodeAPI): void {
   function AxisEventNode(this: Node, def: AxisEventDef): void {
@@ -79,7 +77,7 @@ export = function (RED: NodeAPI): void {
     function onEvent(e: AxisEvent): void {
       node.send({
         topic: e.topic,
-        payload: { source: e.source, key: e.key, data: e.data, active: e.active, timestamp: e.timestamp },
+        payload: { source: e.source, key: e.key, data: e.data, active: e.active, stateKey: e.stateKey, timestamp: e.timestamp },
       } as never);
     }
 
@@ -131,15 +129,8 @@ export = function (RED: NodeAPI): void {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), TOPICS_TIMEOUT_MS);
     try {
-      const r = await camera.httpClient().fetchBuffer('/vapix/services', {
-        method: 'POST',
-        body: GET_EVENT_INSTANCES_BODY,
-        headers: { 'content-type': 'application/soap+xml; charset=utf-8' },
-        maxBytes: TOPICS_MAX_BYTES,
-        signal: ac.signal,
-      });
       // Bounded: a hostile answer gives a truncated list, never a blocked event loop.
-      res.json(parseEventInstances(r.body.toString('utf8')));
+      res.json(await fetchTopicList(camera.httpClient(), ac.signal));
     } catch (e) {
       const err = e instanceof CameraError ? e : new CameraError(ErrorCodes.UNKNOWN, String((e as Error)?.message ?? e));
       res.status(502).json({ code: err.code, message: err.message, hint: err.hint });

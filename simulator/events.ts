@@ -10,9 +10,13 @@
  *   server library): `events:configure` subscribes, the stateful events that
  *   match are sent at once with their current state, then every change.
  *
+ * Stateful topics beyond inputs and motion carry the state items real firmware
+ * uses (`day`, `is_moving`, `alert`), declared `isPropertyState` in the topic
+ * list: setDayNight(), setPtzMoving(), setStorage().
+ *
  * Test switches: `enabled` (false: a camera without the WebSocket API, 404),
  * `refuseUpgrades` (every handshake answered with that status), `respondToPings`
- * (false: a half-dead link), `configureError`, `eventInstancesResponse`, `dropConnections()`.
+ * (false: a half-dead link), `configureError`, `eventInstancesResponse`, `sendNotification()`, `dropConnections()`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
@@ -33,6 +37,10 @@ const MAX_BODY_BYTES = 64 * 1024;
 export const TOPIC_VIRTUAL_INPUT = 'tns1:Device/tnsaxis:IO/VirtualInput';
 export const TOPIC_MOTION = 'tns1:VideoSource/MotionAlarm';
 export const TOPIC_VMD = 'tnsaxis:CameraApplicationPlatform/VMD/Camera1ProfileANY';
+// Stateful topics whose state item is not `active`, as real firmware has them (test/fixtures/axis).
+export const TOPIC_DAY_NIGHT = 'tns1:VideoSource/tnsaxis:DayNightVision';
+export const TOPIC_PTZ_MOVE = 'tns1:PTZController/tnsaxis:Move/Channel_1';
+export const TOPIC_STORAGE_ALERT = 'tnsaxis:Storage/Alert';
 
 export interface EventSimStats {
   tokens: number;
@@ -45,6 +53,8 @@ export interface EventSimStats {
   configures: number;
   pings: number;
   notifications: number;
+  /** GetEventInstances requests answered. */
+  topicLists: number;
 }
 
 interface Notification {
@@ -180,23 +190,56 @@ function matches(filters: string[], topic: string): boolean {
   return false;
 }
 
+/** A stateful MessageInstance as Axis writes it: source items, then data items, the state one marked. */
+function messageInstance(source: string, data: string): string {
+  return `<aev:MessageInstance aev:isProperty="true"><aev:SourceInstance>${source}</aev:SourceInstance><aev:DataInstance>${data}</aev:DataInstance></aev:MessageInstance>`;
+}
+
+// Shapes, names and state items as in the real GetEventInstances answers in test/fixtures/axis.
 const TOPIC_SET_XML =
   '<wstop:TopicSet>' +
   '<tns1:Device aev:NiceName="Device"><tnsaxis:IO aev:NiceName="I/O">' +
   '<tnsaxis:VirtualInput wstop:topic="true" aev:NiceName="Virtual input">' +
-  '<aev:MessageInstance aev:isProperty="true"><aev:SourceInstance>' +
-  '<aev:SimpleItemInstance aev:NiceName="Port" Type="xsd:int" Name="port"><aev:Value>1</aev:Value></aev:SimpleItemInstance>' +
-  '</aev:SourceInstance><aev:DataInstance><aev:SimpleItemInstance aev:NiceName="Active" Type="xsd:boolean" Name="active"/>' +
-  '</aev:DataInstance></aev:MessageInstance></tnsaxis:VirtualInput>' +
+  messageInstance(
+    '<aev:SimpleItemInstance aev:NiceName="Port" Type="xsd:int" Name="port"><aev:Value>1</aev:Value></aev:SimpleItemInstance>',
+    '<aev:SimpleItemInstance aev:NiceName="Active" Type="xsd:boolean" Name="active" isPropertyState="true"/>',
+  ) +
+  '</tnsaxis:VirtualInput>' +
   '<tnsaxis:Port wstop:topic="true" aev:NiceName="Digital input port"/>' +
   '</tnsaxis:IO></tns1:Device>' +
   '<tns1:VideoSource aev:NiceName="Video source"><MotionAlarm wstop:topic="true" aev:NiceName="Motion alarm">' +
-  '<aev:MessageInstance aev:isProperty="true"><aev:SourceInstance><aev:SimpleItemInstance Type="tt:ReferenceToken" Name="VideoSourceConfigurationToken"/></aev:SourceInstance>' +
-  '<aev:DataInstance><aev:SimpleItemInstance Type="xsd:boolean" Name="State"/></aev:DataInstance></aev:MessageInstance>' +
-  '</MotionAlarm></tns1:VideoSource>' +
+  messageInstance(
+    '<aev:SimpleItemInstance Type="tt:ReferenceToken" Name="VideoSourceConfigurationToken"/>',
+    '<aev:SimpleItemInstance Type="xsd:boolean" Name="State" isPropertyState="true"/>',
+  ) +
+  '</MotionAlarm>' +
+  '<tnsaxis:DayNightVision wstop:topic="true" aev:NiceName="Day night vision">' +
+  messageInstance(
+    '<aev:SimpleItemInstance aev:NiceName="Video source configuration token" Type="xsd:int" Name="VideoSourceConfigurationToken"><aev:Value>1</aev:Value></aev:SimpleItemInstance>',
+    '<aev:SimpleItemInstance aev:NiceName="day" Type="xsd:boolean" Name="day" isPropertyState="true"/>',
+  ) +
+  '</tnsaxis:DayNightVision></tns1:VideoSource>' +
   '<tnsaxis:CameraApplicationPlatform aev:NiceName="Application"><tnsaxis:VMD aev:NiceName="Video motion detection">' +
-  '<tnsaxis:Camera1ProfileANY wstop:topic="true" aev:NiceName="VMD 4: Any profile"/>' +
+  '<tnsaxis:Camera1ProfileANY wstop:topic="true" aev:NiceName="VMD 4: Any profile">' +
+  messageInstance('', '<aev:SimpleItemInstance Type="xsd:boolean" Name="active" isPropertyState="true"/>') +
+  '</tnsaxis:Camera1ProfileANY>' +
   '</tnsaxis:VMD></tnsaxis:CameraApplicationPlatform>' +
+  '<tns1:PTZController aev:NiceName="PTZController"><tnsaxis:Move aev:NiceName="PTZ moving">' +
+  '<Channel_1 wstop:topic="true" aev:NiceName="PTZ movement on channel 1">' +
+  messageInstance(
+    '<aev:SimpleItemInstance aev:NiceName="PTZ configuration token" Type="xsd:int" Name="PTZConfigurationToken"><aev:Value>1</aev:Value></aev:SimpleItemInstance>',
+    '<aev:SimpleItemInstance aev:NiceName="Moving" Type="xsd:boolean" Name="is_moving" isPropertyState="true"/>',
+  ) +
+  '</Channel_1></tnsaxis:Move></tns1:PTZController>' +
+  '<tnsaxis:Storage aev:NiceName="Storage"><Alert wstop:topic="true" aev:NiceName="Storage alert">' +
+  messageInstance(
+    '<aev:SimpleItemInstance aev:NiceName="Disk" Type="xsd:string" Name="disk_id"><aev:Value>SD_DISK</aev:Value></aev:SimpleItemInstance>',
+    '<aev:SimpleItemInstance aev:NiceName="Temperature" Type="xsd:int" Name="temperature"/>' +
+      '<aev:SimpleItemInstance isPropertyState="true" aev:NiceName="Alert" Type="xsd:boolean" Name="alert"/>' +
+      '<aev:SimpleItemInstance aev:NiceName="Wear" Type="xsd:int" Name="wear"/>' +
+      '<aev:SimpleItemInstance aev:NiceName="Overall Health" Type="xsd:int" Name="overall_health"/>',
+  ) +
+  '</Alert></tnsaxis:Storage>' +
   '</wstop:TopicSet>';
 
 export const GET_EVENT_INSTANCES_RESPONSE =
@@ -220,7 +263,7 @@ export class EventSimulator {
   configureError: { code: number; message: string } | null = null;
   /** Set: the `GetEventInstances` answer body instead of the built-in topic tree (a real camera's, or a hostile one). */
   eventInstancesResponse: string | null = null;
-  readonly stats: EventSimStats = { tokens: 0, wsConnections: 0, wsOpen: 0, wsRefused: 0, configures: 0, pings: 0, notifications: 0 };
+  readonly stats: EventSimStats = { tokens: 0, wsConnections: 0, wsOpen: 0, wsRefused: 0, configures: 0, pings: 0, notifications: 0, topicLists: 0 };
   /** Every configure request received (for tests), newest last. */
   readonly configureRequests: unknown[] = [];
 
@@ -229,6 +272,14 @@ export class EventSimulator {
   private readonly inputs = new Map<number, boolean>();
   private motion = false;
   private motionTimer: NodeJS.Timeout | null = null;
+  /** Day/night, PTZ movement, storage alert: the values real firmware sends at start (fixtures). */
+  private dayNight: Notification = { topic: TOPIC_DAY_NIGHT, source: { VideoSourceConfigurationToken: '1' }, data: { day: '1' } };
+  private ptzMove: Notification = { topic: TOPIC_PTZ_MOVE, source: { PTZConfigurationToken: '1' }, data: { is_moving: '0' } };
+  private storage: Notification = {
+    topic: TOPIC_STORAGE_ALERT,
+    source: { disk_id: 'SD_DISK' },
+    data: { overall_health: '-3', alert: '0', wear: '-3', temperature: '-3' },
+  };
 
   constructor() {
     for (let p = 1; p <= VIRTUAL_INPUTS; p++) this.inputs.set(p, false);
@@ -250,7 +301,7 @@ export class EventSimulator {
     }
     if (pathname === WSSESSION_PATH) {
       // As Axis documents it: a bare decimal token, too long for a JS number (1331901001644832701 in the docs).
-      const token = (randomBytes(8).readBigUInt64BE() | (1n << 62n)).toString();
+      const token = (10n ** 18n + (randomBytes(8).readBigUInt64BE() % (9n * 10n ** 18n))).toString(); // 19 digits
       this.tokens.set(token, Date.now() + TOKEN_LIFETIME_MS);
       this.stats.tokens++;
       send(res, 200, 'text/plain', `${token}\r\n`);
@@ -262,6 +313,7 @@ export class EventSimulator {
           send(res, 500, 'application/soap+xml', '<SOAP-ENV:Envelope><SOAP-ENV:Body><SOAP-ENV:Fault/></SOAP-ENV:Body></SOAP-ENV:Envelope>');
           return;
         }
+        this.stats.topicLists++;
         send(res, 200, 'application/soap+xml; charset=utf-8', this.eventInstancesResponse ?? GET_EVENT_INSTANCES_RESPONSE);
       });
       return;
@@ -324,6 +376,34 @@ export class EventSimulator {
     this.broadcast({ topic: TOPIC_VMD, source: {}, data: { active: active ? '1' : '0' } });
   }
 
+  /** Day/night vision (state item `day`). */
+  setDayNight(day: boolean): void {
+    this.update('dayNight', { day: day ? '1' : '0' });
+  }
+
+  /** PTZ movement on channel 1 (state item `is_moving`). */
+  setPtzMoving(moving: boolean): void {
+    this.update('ptzMove', { is_moving: moving ? '1' : '0' });
+  }
+
+  /** Storage alert (state item `alert`; temperature, wear and health ride along). */
+  setStorage(values: { alert?: boolean; temperature?: number; wear?: number; overallHealth?: number }): void {
+    const d: Record<string, string> = {};
+    if (values.alert !== undefined) d.alert = values.alert ? '1' : '0';
+    if (values.temperature !== undefined) d.temperature = String(values.temperature);
+    if (values.wear !== undefined) d.wear = String(values.wear);
+    if (values.overallHealth !== undefined) d.overall_health = String(values.overallHealth);
+    this.update('storage', d);
+  }
+
+  /** Like a camera: a new notification whenever any data item of the instance changes. */
+  private update(which: 'dayNight' | 'ptzMove' | 'storage', data: Record<string, string>): void {
+    const cur = this[which];
+    if (Object.entries(data).every(([k, v]) => cur.data[k] === v)) return;
+    this[which] = { ...cur, data: { ...cur.data, ...data } };
+    this.broadcast(this[which]);
+  }
+
   /** Motion on for `onMs` every `periodMs` (demo). */
   startMotion(periodMs: number, onMs = Math.min(2000, periodMs / 2)): void {
     this.stopMotion();
@@ -338,6 +418,11 @@ export class EventSimulator {
   stopMotion(): void {
     if (this.motionTimer) clearInterval(this.motionTimer);
     this.motionTimer = null;
+  }
+
+  /** Sends one notification to every subscriber whose filter matches (test switch: any topic, as a camera would). */
+  sendNotification(topic: string, source: Record<string, string>, data: Record<string, string>): void {
+    this.broadcast({ topic, source, data });
   }
 
   /** Drops every WebSocket without a close frame (network loss). */
@@ -396,6 +481,7 @@ export class EventSimulator {
     for (const p of this.inputs.keys()) out.push(this.virtualInput(p));
     out.push(this.motionAlarm());
     out.push({ topic: TOPIC_VMD, source: {}, data: { active: this.motion ? '1' : '0' } });
+    out.push(this.dayNight, this.ptzMove, this.storage);
     return out;
   }
 

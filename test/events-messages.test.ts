@@ -37,12 +37,17 @@ describe('event messages', () => {
       key: {},
       data: { active: '1' },
       active: true,
+      stateKey: 'active',
     });
     assert.equal(deriveActive({ State: 'false' }), false);
     assert.equal(deriveActive({ LogicalState: '1' }), true);
     assert.equal(deriveActive({ triggered: 'true' }), true);
     assert.equal(deriveActive({ count: '3' }), undefined);
     assert.equal(deriveActive({ active: 'maybe' }), undefined);
+    // State items of real firmware beyond the usual ones.
+    assert.equal(deriveActive({ day: '0' }), false);
+    assert.equal(deriveActive({ is_moving: '1' }), true);
+    assert.equal(deriveActive({ overall_health: '-3', alert: '1', wear: '-3' }), true);
   });
 
   it('uses the receive time when the camera sends no timestamp', () => {

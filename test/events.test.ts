@@ -17,7 +17,15 @@ import {
   type EventStreamOptions,
 } from '../src/events';
 import { startSimulator, type CameraSimulator, type SimulatorOptions } from '../simulator';
-import { TOPIC_MOTION, TOPIC_VIRTUAL_INPUT, VIRTUAL_INPUTS } from '../simulator/events';
+import {
+  TOPIC_DAY_NIGHT,
+  TOPIC_MOTION,
+  TOPIC_PTZ_MOVE,
+  TOPIC_STORAGE_ALERT,
+  TOPIC_VIRTUAL_INPUT,
+  TOPIC_VMD,
+  VIRTUAL_INPUTS,
+} from '../simulator/events';
 import { testCerts } from './support/tls-certs';
 
 const WAIT_MS = 5000;
@@ -114,6 +122,73 @@ describe('EventStream (VAPIX events over WebSocket)', function () {
     assert.equal(t.events[2].topic, TOPIC_MOTION);
     assert.deepEqual(t.events[2].data, { State: '1' });
     assert.equal(t.events[2].active, true);
+  });
+
+  it('state items other than active (day/night, PTZ, storage): boolean active, only changes of the state item', async () => {
+    const t = await setup({ topics: [TOPIC_DAY_NIGHT, TOPIC_PTZ_MOVE, TOPIC_STORAGE_ALERT] });
+    await waitFor(() => t.stream.state === 'connected', 'connected');
+    await waitFor(() => t.sim.events.stats.notifications >= 3, 'initial states');
+    assert.equal(t.sim.events.stats.topicLists, 1, 'the topic list was asked for before connecting');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(t.events.length, 0, 'initial states are not news');
+
+    t.sim.events.setDayNight(false);
+    await waitFor(() => t.events.length === 1, 'night');
+    assert.deepEqual([t.events[0].topic, t.events[0].stateKey, t.events[0].active], [TOPIC_DAY_NIGHT, 'day', false]);
+    t.sim.events.setPtzMoving(true);
+    await waitFor(() => t.events.length === 2, 'PTZ moving');
+    assert.deepEqual([t.events[1].stateKey, t.events[1].active], ['is_moving', true]);
+
+    // A reading changes, the alert does not: the camera notifies, the node stays quiet.
+    const before = t.sim.events.stats.notifications;
+    t.sim.events.setStorage({ temperature: 41 });
+    await waitFor(() => t.sim.events.stats.notifications === before + 1, 'temperature notification');
+    t.sim.events.setStorage({ alert: true });
+    await waitFor(() => t.events.length === 3, 'storage alert');
+    assert.deepEqual([t.events[2].stateKey, t.events[2].active, t.events[2].data.temperature], ['alert', true, '41']);
+
+    t.sim.events.dropConnections();
+    await waitFor(() => t.sim.events.stats.wsConnections === 2 && t.stream.state === 'connected', 'reconnected');
+    await waitFor(() => t.sim.events.stats.notifications >= before + 2 + 3, 'second initial dump');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(t.events.length, 3, 'unchanged states are not repeated after a reconnect');
+    assert.equal(t.sim.events.stats.topicLists, 1, 'the topic list is asked for once');
+  });
+
+  it("an application's own state item, declared in the camera's topic list, drives active and only-changes", async () => {
+    const topic = 'tnsaxis:CameraApplicationPlatform/LevelSensor/Channel1';
+    const list =
+      '<?xml version="1.0"?><SOAP-ENV:Envelope><SOAP-ENV:Body><aev:GetEventInstancesResponse><wstop:TopicSet>' +
+      '<tnsaxis:CameraApplicationPlatform><LevelSensor><Channel1 wstop:topic="true"><aev:MessageInstance aev:isProperty="true">' +
+      '<aev:DataInstance><aev:SimpleItemInstance Type="xsd:int" Name="reading"/>' +
+      '<aev:SimpleItemInstance Type="xsd:boolean" Name="level_high" isPropertyState="true"/></aev:DataInstance>' +
+      '</aev:MessageInstance></Channel1></LevelSensor></tnsaxis:CameraApplicationPlatform>' +
+      '</wstop:TopicSet></aev:GetEventInstancesResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>';
+    for (const topicList of [true, false]) {
+      const t = await setup({ topics: [topic], topicList }, { auth: 'digest' }, (sim) => (sim.events.eventInstancesResponse = list));
+      await waitFor(() => t.stream.state === 'connected', 'connected');
+      for (const [reading, high] of [['10', '0'], ['12', '0'], ['30', '1'], ['31', '1']]) {
+        t.sim.events.sendNotification(topic, {}, { reading, level_high: high });
+      }
+      if (topicList) {
+        await waitFor(() => t.events.length === 1, 'the level change');
+        await new Promise((r) => setTimeout(r, 50));
+        assert.deepEqual(
+          t.events.map((e) => [e.stateKey, e.active, e.data.reading]),
+          [['level_high', true, '30']],
+          'first state remembered, reading-only changes dropped',
+        );
+      } else {
+        // Without the list the item is unknown: a stateless event, every notification is news.
+        await waitFor(() => t.events.length === 4, 'every notification');
+        assert.ok(t.events.every((e) => e.stateKey === undefined && e.active === undefined));
+        assert.equal(t.sim.events.stats.topicLists, 0);
+      }
+      await t.stream.stop();
+      await t.client.close();
+      await t.sim.close();
+      h = null;
+    }
   });
 
   it('emits the initial state of every instance when asked to', async () => {
@@ -303,9 +378,14 @@ describe('GetEventInstances over SOAP (simulator)', function () {
       assert.equal(truncated, false);
       assert.deepEqual(
         topics.map((t) => t.topic),
-        [TOPIC_VIRTUAL_INPUT, 'tns1:Device/tnsaxis:IO/Port', TOPIC_MOTION, 'tnsaxis:CameraApplicationPlatform/VMD/Camera1ProfileANY'],
+        [TOPIC_VIRTUAL_INPUT, 'tns1:Device/tnsaxis:IO/Port', TOPIC_MOTION, TOPIC_DAY_NIGHT, TOPIC_VMD, TOPIC_PTZ_MOVE, TOPIC_STORAGE_ALERT],
       );
       assert.equal(topics[0].niceName, 'Virtual input');
+      // The state items as real firmware declares them (test/fixtures/axis).
+      assert.deepEqual(
+        topics.map((t) => t.stateKey),
+        ['active', undefined, 'State', 'day', 'active', 'is_moving', 'alert'],
+      );
     } finally {
       await client.close();
       await sim.close();

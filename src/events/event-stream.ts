@@ -13,7 +13,9 @@
  * Stateful events repeat their current state on every connect; by default
  * only changes are emitted (the last state per topic+source is remembered
  * across reconnects), with `emitInitial` the state seen first on each
- * connect is emitted too.
+ * connect is emitted too. Which data item is the state comes from the
+ * camera's topic list (`isPropertyState`, fetched once before the first
+ * connect), else from the known state keys (see eventState).
  */
 import * as diagnostics from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
@@ -22,7 +24,8 @@ import { WebSocket, getGlobalDispatcher, ping, type Dispatcher } from 'undici';
 import { resolveBackoff, retryDelay, type BackoffPolicy } from '../backoff';
 import { CameraError, ErrorCodes } from '../errors';
 import type { BufferResponse, FetchBufferOptions } from '../http';
-import { configureMessage, instanceKey, parseMessage, parseWsSessionToken, type AxisEvent } from './messages';
+import { configureMessage, instanceKey, parseMessage, parseWsSessionToken, type AxisEvent, type TopicStateInfo } from './messages';
+import { fetchTopicList } from './topics';
 import { DEFAULT_MAX_MESSAGE_BYTES, EventSocketDispatcher, FrameSizeWatch, MAX_MESSAGE_FRAGMENTS, type WsLimits } from './ws-limits';
 
 export const WSSESSION_PATH = '/axis-cgi/wssession.cgi';
@@ -34,6 +37,10 @@ export const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
 /** stop() waits this long for the close handshake before giving up on it. */
 const CLOSE_WAIT_MS = 2_000;
 const TOKEN_MAX_BYTES = 4096;
+/** The topic list is asked for before the first connect; it may not hold the connect up longer than this. */
+const TOPIC_LIST_TIMEOUT_MS = 5_000;
+/** Connects that ask for the topic list before going on without it. */
+const TOPIC_LIST_ATTEMPTS = 3;
 const PONG_CHANNEL = 'undici:websocket:pong';
 /**
  * undici's WebSocket reports a refused handshake only as close code 1006; the
@@ -98,6 +105,12 @@ export interface EventStreamOptions {
   openTimeoutMs?: number;
   /** Largest event message accepted; a larger one closes the link (1009) with ERR_MESSAGE_TOO_LARGE. */
   maxMessageBytes?: number;
+  /**
+   * Ask the camera for its topic list (GetEventInstances) before the first
+   * connect, for the state item of each topic (default true). Without it, or
+   * for topics it does not list, the state item is found by KNOWN_STATE_KEYS.
+   */
+  topicList?: boolean;
   backoff?: Partial<BackoffPolicy>;
   random?: () => number;
 }
@@ -124,8 +137,12 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
   private retryTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
   private connectedAt = 0;
-  /** Last known state per event instance, kept across reconnects. */
-  private readonly lastState = new Map<string, boolean>();
+  /** Last known state value per event instance, kept across reconnects. */
+  private readonly lastState = new Map<string, string>();
+  /** What the camera's topic list says per topic, once it has answered. */
+  private topicStates: Map<string, TopicStateInfo> | null = null;
+  private topicListAttempts = 0;
+  private readonly topicLookup = (topic: string): TopicStateInfo | undefined => this.topicStates?.get(topic);
   /** Instances seen since the current connect (for emitInitial). */
   private seenThisConnect = new Set<string>();
   private readonly onPong = (m: unknown): void => {
@@ -168,6 +185,7 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
       idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       openTimeoutMs: opts.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS,
       maxMessageBytes: Math.floor(opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES),
+      topicList: opts.topicList ?? true,
       backoff: resolveBackoff(opts.backoff),
       random: opts.random ?? Math.random,
     };
@@ -219,6 +237,10 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
     this.setState({ state: 'connecting' });
     const ac = new AbortController();
     this.abort = ac;
+    if (this.opts.topicList && !this.topicStates && this.topicListAttempts < TOPIC_LIST_ATTEMPTS) {
+      await this.loadTopicList(ac.signal);
+      if (this.abort !== ac || !this.running) return;
+    }
     this.openTimer = setTimeout(() => {
       this.fail(new CameraError(ErrorCodes.RESPONSE_TIMEOUT, `The event stream did not open within ${this.opts.openTimeoutMs / 1000} s`));
     }, this.opts.openTimeoutMs);
@@ -293,6 +315,31 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
     });
   }
 
+  /**
+   * The state item of each topic, as the camera declares it. Best effort: a
+   * camera without the SOAP API (or an unparsable answer) leaves the rule from
+   * the message itself; a failure that may pass (network, login) is tried
+   * again on the next connects, a few times.
+   */
+  private async loadTopicList(signal: AbortSignal): Promise<void> {
+    this.topicListAttempts++;
+    const ac = new AbortController();
+    const stop = (): void => ac.abort();
+    const timer = setTimeout(stop, TOPIC_LIST_TIMEOUT_MS);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      const list = await fetchTopicList(this.opts.client, ac.signal);
+      this.topicStates = new Map(list.topics.map((t) => [t.topic, { stateful: t.stateful, stateKey: t.stateKey }]));
+    } catch (e) {
+      if (e instanceof CameraError && (e.code === ErrorCodes.NOT_FOUND || e.code === ErrorCodes.HTTP_STATUS)) {
+        this.topicListAttempts = TOPIC_LIST_ATTEMPTS;
+      }
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
   private async fetchToken(signal: AbortSignal): Promise<string> {
     let res: BufferResponse;
     try {
@@ -313,7 +360,7 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
   }
 
   private onText(text: string): void {
-    const m = parseMessage(text);
+    const m = parseMessage(text, Date.now, this.topicLookup);
     switch (m.kind) {
       case 'configured':
         if (this.openTimer) clearTimeout(this.openTimer);
@@ -333,14 +380,16 @@ export class EventStream extends EventEmitter<EventStreamEvents> {
   }
 
   private shouldEmit(e: AxisEvent): boolean {
-    if (e.active === undefined) return true; // stateless: every notification is news
+    if (e.stateKey === undefined) return true; // stateless: every notification is news
     const key = instanceKey(e);
+    // On/off compared as booleans ("1" and "true" are one state); other states by their text.
+    const state = e.active !== undefined ? String(e.active) : `=${e.data[e.stateKey]}`;
     const prev = this.lastState.get(key);
-    this.lastState.set(key, e.active);
+    this.lastState.set(key, state);
     const first = !this.seenThisConnect.has(key);
     this.seenThisConnect.add(key);
     if (first && this.opts.emitInitial) return true;
-    return prev !== undefined && prev !== e.active;
+    return prev !== undefined && prev !== state;
   }
 
   /** Any sign of life (message, pong, open) pushes the idle deadline out. */

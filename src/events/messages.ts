@@ -16,9 +16,24 @@ export interface AxisEvent {
   source: Record<string, string>;
   key: Record<string, string>;
   data: Record<string, string>;
-  /** From data.active / state / ... when it has a boolean meaning; else undefined (a stateless event). */
+  /**
+   * The state of a stateful event as a boolean: the value of its state item
+   * (`stateKey`) when that reads as on/off. Undefined for stateless events and
+   * for states that are not on/off (e.g. a PTZ queue owner).
+   */
   active: boolean | undefined;
+  /** The data item that carries the state (`active`, `day`, `is_moving`, ...); undefined for a stateless event. */
+  stateKey?: string;
 }
+
+/** What the camera's topic list says about one topic (see parseEventInstances). */
+export interface TopicStateInfo {
+  stateful?: boolean;
+  stateKey?: string;
+}
+
+/** Looks up what is known of a topic; undefined when nothing is. */
+export type TopicStateLookup = (topic: string) => TopicStateInfo | undefined;
 
 export type IncomingMessage =
   | { kind: 'configured' }
@@ -51,21 +66,77 @@ export function configureMessage(filters: string[], context?: string): string {
   });
 }
 
-/** Data keys that carry the on/off state of a stateful event, in order of preference. */
-const STATE_KEYS = ['active', 'state', 'logicalstate', 'triggered', 'ismotion', 'value'];
+/**
+ * Data items that carry the state of a stateful event, in order of
+ * preference, for topics the camera's list does not describe. From real
+ * firmware (test/fixtures/axis): the items Axis marks `isPropertyState`.
+ */
+export const KNOWN_STATE_KEYS: readonly string[] = [
+  'active', // virtual inputs, VMD, analytics, schedules
+  'state', // I/O ports, PIR, light status
+  'logicalstate', // relays, digital inputs
+  'triggered', // audio detection
+  'ismotion',
+  'day', // day/night vision
+  'is_moving', // PTZ movement
+  'on_preset', // PTZ preset reached
+  'alert', // storage alert
+  'accessed', // live stream accessed
+  'disruption', // storage disruption / failure
+  'ready', // system ready, PTZ ready
+  'recording', // recording ongoing
+  'lost', // network lost
+  'sensor_level', // temperature above/below/inside
+  'queue_owner', // PTZ control queue (a name, not on/off)
+  'value',
+];
 const TRUE_VALUES = new Set(['1', 'true', 'yes', 'on', 'active']);
 const FALSE_VALUES = new Set(['0', 'false', 'no', 'off', 'inactive']);
 
-export function deriveActive(data: Record<string, string>): boolean | undefined {
-  const lower = new Map(Object.entries(data).map(([k, v]) => [k.toLowerCase(), v]));
-  for (const k of STATE_KEYS) {
-    const v = lower.get(k);
-    if (v === undefined) continue;
-    const s = String(v).trim().toLowerCase();
-    if (TRUE_VALUES.has(s)) return true;
-    if (FALSE_VALUES.has(s)) return false;
-  }
+function asBoolean(v: string): boolean | undefined {
+  const s = v.trim().toLowerCase();
+  if (TRUE_VALUES.has(s)) return true;
+  if (FALSE_VALUES.has(s)) return false;
   return undefined;
+}
+
+/** Finds data keys by name, exactly or else ignoring case (one pass over the keys, however many there are). */
+function keyFinder(data: Record<string, string>): (name: string) => string | undefined {
+  let lower: Map<string, string> | null = null;
+  return (name) => {
+    if (Object.prototype.hasOwnProperty.call(data, name)) return name;
+    if (!lower) {
+      lower = new Map();
+      for (const k of Object.keys(data)) if (!lower.has(k.toLowerCase())) lower.set(k.toLowerCase(), k);
+    }
+    return lower.get(name.toLowerCase());
+  };
+}
+
+/**
+ * Which data item is the state, and what it says. The camera's topic list
+ * decides when it describes the topic (its `isPropertyState` item; a topic it
+ * calls stateless has none); otherwise the first of KNOWN_STATE_KEYS present.
+ */
+export function eventState(data: Record<string, string>, known?: TopicStateInfo): { stateKey?: string; active: boolean | undefined } {
+  const findKey = keyFinder(data);
+  let key: string | undefined;
+  if (known?.stateKey) key = findKey(known.stateKey);
+  if (key === undefined) {
+    if (known?.stateful === false) return { active: undefined };
+    for (const k of KNOWN_STATE_KEYS) {
+      key = findKey(k);
+      if (key !== undefined) break;
+    }
+  }
+  if (key === undefined) return { active: undefined };
+  return { stateKey: key, active: asBoolean(String(data[key])) };
+}
+
+/** The on/off state by the known-keys rule alone. */
+export function deriveActive(data: Record<string, string>): boolean | undefined {
+  const { stateKey, active } = eventState(data);
+  return stateKey === undefined ? undefined : active;
 }
 
 function strings(v: unknown): Record<string, string> {
@@ -78,7 +149,7 @@ function strings(v: unknown): Record<string, string> {
   return out;
 }
 
-export function parseMessage(text: string, now: () => number = Date.now): IncomingMessage {
+export function parseMessage(text: string, now: () => number = Date.now, topics?: TopicStateLookup): IncomingMessage {
   let m: Record<string, unknown>;
   try {
     const v = JSON.parse(text) as unknown;
@@ -100,17 +171,17 @@ export function parseMessage(text: string, now: () => number = Date.now): Incomi
     const msg = (n.message ?? {}) as Record<string, unknown>;
     const data = strings(msg.data);
     const ts = Number(n.timestamp);
-    return {
-      kind: 'notify',
-      event: {
-        topic: n.topic,
-        timestamp: Number.isFinite(ts) && ts > 0 ? ts : now(),
-        source: strings(msg.source),
-        key: strings(msg.key),
-        data,
-        active: deriveActive(data),
-      },
+    const state = eventState(data, topics?.(n.topic));
+    const event: AxisEvent = {
+      topic: n.topic,
+      timestamp: Number.isFinite(ts) && ts > 0 ? ts : now(),
+      source: strings(msg.source),
+      key: strings(msg.key),
+      data,
+      active: state.active,
     };
+    if (state.stateKey !== undefined) event.stateKey = state.stateKey;
+    return { kind: 'notify', event };
   }
   return { kind: 'other', method };
 }

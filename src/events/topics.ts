@@ -18,6 +18,13 @@
  * so the editor can say the list is incomplete.
  */
 
+import type { BufferResponse, FetchBufferOptions } from '../http';
+
+/** Where VAPIX takes SOAP requests such as GetEventInstances. */
+export const SERVICES_PATH = '/vapix/services';
+/** Largest GetEventInstances answer read; a camera with many applications answers a few hundred KB. */
+export const TOPICS_MAX_BYTES = 2 * 1024 * 1024;
+
 export const GET_EVENT_INSTANCES_BODY =
   '<?xml version="1.0" encoding="UTF-8"?>' +
   '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://www.w3.org/2003/05/soap-envelope">' +
@@ -277,4 +284,19 @@ export function parseEventInstances(xml: string, limits: Partial<TopicLimits> = 
     if (!tag.selfClosing) stack.push(frame);
   }
   return reason ? { topics, truncated: true, reason } : { topics, truncated: false };
+}
+
+/** Asks the camera for its topic list (GetEventInstances) and parses it within the default limits. */
+export async function fetchTopicList(
+  client: { fetchBuffer(pathAndQuery: string, opts?: FetchBufferOptions): Promise<BufferResponse> },
+  signal?: AbortSignal,
+): Promise<TopicList> {
+  const r = await client.fetchBuffer(SERVICES_PATH, {
+    method: 'POST',
+    body: GET_EVENT_INSTANCES_BODY,
+    headers: { 'content-type': 'application/soap+xml; charset=utf-8' },
+    maxBytes: TOPICS_MAX_BYTES,
+    signal,
+  });
+  return parseEventInstances(r.body.toString('utf8'));
 }

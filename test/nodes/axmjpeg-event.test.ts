@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { startSimulator, CameraSimulator } from '../../simulator';
-import { TOPIC_MOTION, TOPIC_VIRTUAL_INPUT } from '../../simulator/events';
+import { TOPIC_DAY_NIGHT, TOPIC_MOTION, TOPIC_PTZ_MOVE, TOPIC_VIRTUAL_INPUT } from '../../simulator/events';
 import { helper, callsOf, collect, startNodeRed, statusesOf, stopNodeRed } from '../support/node-red';
 import { catchAll } from '../support/flow-nodes';
 import { waitFor } from '../support/wait';
@@ -60,6 +60,28 @@ describe('axmjpeg-event node', function () {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(msgs.length, 1, 'initial states were not sent');
     assert.ok(!JSON.stringify(statusTexts(ev)).includes(SECRET));
+  });
+
+  it('day/night and PTZ: msg.payload.active is a boolean from the state item, and only changes are sent', async () => {
+    sim = await startSimulator();
+    await helper.load([cameraNode, eventNode], flow(sim.port, { topics: `${TOPIC_DAY_NIGHT}\n${TOPIC_PTZ_MOVE}` }));
+    const ev = helper.getNode('ev');
+    const msgs = collect('out');
+    await waitFor(() => statusTexts(ev).includes('axmjpeg-event.status.connected'), WAIT_MS, 'connected status');
+    await waitFor(() => sim!.events.stats.notifications >= 2, WAIT_MS, 'initial states');
+    sim.events.setDayNight(false);
+    sim.events.setPtzMoving(true);
+    sim.events.setPtzMoving(false);
+    await waitFor(() => msgs.length === 3, WAIT_MS, 'three changes');
+    assert.deepEqual(
+      msgs.map((m) => [m.topic, m.payload.stateKey, m.payload.active]),
+      [
+        [TOPIC_DAY_NIGHT, 'day', false],
+        [TOPIC_PTZ_MOVE, 'is_moving', true],
+        [TOPIC_PTZ_MOVE, 'is_moving', false],
+      ],
+    );
+    assert.deepEqual(msgs[0].payload.data, { day: '0' });
   });
 
   it('sends current states with the emit-initial option', async () => {
