@@ -176,6 +176,35 @@ describe('real Axis captures (test/fixtures/axis)', () => {
     });
   });
 
+  for (const [file, meant] of [
+    [
+      'kane610-axis_issue-22_initialized-events.json',
+      [['state', false], ['recording', false], ['disruption', true], ['disruption', true], ['accessed', true], ['LogicalState', false], ['State', false]],
+    ],
+    ['home-assistant-core_issue-40255_initialized-events.json', [['active', false], ['is_moving', false]]],
+  ] as const) {
+    it(`debug logs of real cameras in issue threads (${file}): each state item and value`, () => {
+      const logged = JSON.parse(read('issues', file)) as { topic: string; source?: string; source_idx?: string; type: string; value: string }[];
+      assert.equal(logged.length, meant.length);
+      logged.forEach((l, i) => {
+        const json = JSON.stringify({
+          method: 'events:notify',
+          params: {
+            notification: {
+              topic: l.topic,
+              timestamp: 1589241600000,
+              message: { source: l.source ? { [l.source]: l.source_idx } : {}, key: {}, data: { [l.type]: l.value } },
+            },
+          },
+        });
+        for (const topics of [lookup, undefined]) {
+          const e = (parseMessage(json, () => 0, topics) as { event: AxisEvent }).event;
+          assert.deepEqual([e.stateKey, e.active], meant[i], `${l.topic} ${l.type}=${l.value}`);
+        }
+      });
+    });
+  }
+
   it('WebSocket captures: notify frames, configure replies and refusals, the documented session token', () => {
     for (const [file, topic, source, data, active, stateKey] of [
       ['acap-rs_notify-virtualinput-port38.json', 'tns1:Device/tnsaxis:IO/VirtualInput', { port: '38' }, { active: '0' }, false, 'active'],
