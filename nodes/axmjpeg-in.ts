@@ -12,6 +12,7 @@ import { jpegSize } from '../src/jpeg/jpeg-info';
 import { MjpegFilePlayer } from '../src/recording/player';
 import { AxisCameraApi, CameraSubscription, frameMeta } from './lib/types';
 import { failureReporter, reasonText } from './lib/report';
+import { reportSourceState, forgetSource } from './lib/source-state';
 
 interface MjpgInDef extends NodeDef {
   source: 'camera' | 'file';
@@ -104,11 +105,25 @@ export = function (RED: NodeAPI): void {
 
     function emitFrame(frame: Frame): void {
       fpsMeter.mark();
-      node.send({ topic, payload: frame.data, frame: frameMeta(frame, cameraName, fpsMeter.rate()) } as never);
+      node.send({ topic, payload: frame.data, frame: frameMeta(frame, cameraName, fpsMeter.rate(), node.id) } as never);
+    }
+
+    /** For axmjpeg-out nodes fed by this one (source-state.ts): up, or why not. */
+    let downReason = 'connecting';
+    function shareState(change: StateChange): void {
+      if (change.state === 'streaming') {
+        downReason = 'connecting';
+        reportSourceState(node.id, { up: true, reason: '', stopped: false });
+        return;
+      }
+      if (change.error) downReason = reasonText(change.error);
+      const stopped = change.state === 'stopped' || change.state === 'idle';
+      reportSourceState(node.id, { up: false, reason: stopped && !change.error ? 'stopped' : downReason, code: change.error?.code, stopped });
     }
 
     function onState(change: StateChange): void {
       lastState = change;
+      shareState(change);
       if (change.state === 'streaming') failures.reset();
       if (change.state === 'backoff' && change.error) report(change.error);
       if (change.state === 'stopped' && change.error && change.error.code !== ErrorCodes.STREAM_ENDED) report(change.error);
@@ -169,6 +184,7 @@ export = function (RED: NodeAPI): void {
         onEnd: (reason?: CameraError) => {
           player = null;
           lastState = { state: 'stopped', attempt: 0 };
+          reportSourceState(node.id, { up: false, reason: reason ? reasonText(reason) : 'file ended', code: reason?.code, stopped: true });
           stopStatusTimer();
           // A file that could not be played keeps its red status from onError.
           if (!reason) node.status({ fill: 'grey', shape: 'dot', text: t('status.ended') });
@@ -179,6 +195,7 @@ export = function (RED: NodeAPI): void {
         },
       });
       lastState = { state: 'streaming', attempt: 0 };
+      reportSourceState(node.id, { up: true, reason: '', stopped: false });
       player.start();
       startStatusTimer();
       showStatus();
@@ -192,6 +209,7 @@ export = function (RED: NodeAPI): void {
       await p?.stop();
       stopStatusTimer();
       lastState = { state: 'stopped', attempt: 0 };
+      shareState(lastState);
       fpsMeter.reset();
       showStatus();
     }
@@ -270,6 +288,7 @@ export = function (RED: NodeAPI): void {
         .then(() => {
           closed = true;
           stopStatusTimer();
+          forgetSource(node.id);
           done();
         });
     });

@@ -19,7 +19,11 @@ import { validateRelayPath, snapshotPath } from '../src/relay/path';
 import { corsHeaders, CorsSetting } from '../src/relay/cors';
 import { frameChannels } from '../src/relay/frame-channel';
 import { CameraError, ErrorCodes } from '../src/errors';
+import { PlaceholderCache, offlineLines, DEFAULT_PLACEHOLDER_WIDTH, DEFAULT_PLACEHOLDER_HEIGHT, formatUtc } from '../src/relay/placeholder';
+import { jpegSize } from '../src/jpeg/jpeg-info';
 import { frameMsgProblem, isFrameMsg } from './lib/types';
+import { sourceState } from './lib/source-state';
+import { judgeOffline, type OfflineVerdict } from './lib/offline';
 
 interface HttpOutMjpgDef extends NodeDef {
   url: string;
@@ -28,6 +32,9 @@ interface HttpOutMjpgDef extends NodeDef {
   maxPerAddress?: string | number;
   fps: string | number;
   stuckTimeout: string | number;
+  /** Absent in older flows: the defaults apply. */
+  offlineAfter?: string | number;
+  offlineSnapshot?: 'placeholder' | '503';
 }
 
 type InMsg = NodeMessage & Record<string, unknown>;
@@ -42,6 +49,9 @@ interface Layer {
 const STATUS_INTERVAL_MS = 1000;
 const MAX_VIEWERS_LIMIT = 10_000;
 const MAX_STUCK_TIMEOUT_S = 3600;
+/** Seconds of a source being down before viewers get the offline picture. */
+const DEFAULT_OFFLINE_AFTER_S = 5;
+const MAX_OFFLINE_AFTER_S = 3600;
 
 function numberSetting(raw: unknown, dflt: number): number {
   return raw === undefined || raw === null || raw === '' ? dflt : Number(raw);
@@ -80,6 +90,8 @@ export = function (RED: NodeAPI): void {
     const maxPerAddress = numberSetting(def.maxPerAddress, DEFAULT_MAX_VIEWERS_PER_ADDRESS);
     const fps = numberSetting(def.fps, 0);
     const stuckS = numberSetting(def.stuckTimeout, DEFAULT_STUCK_TIMEOUT_MS / 1000);
+    const offlineAfterS = numberSetting(def.offlineAfter, DEFAULT_OFFLINE_AFTER_S);
+    const offlineSnapshot = def.offlineSnapshot === '503' ? '503' : 'placeholder';
     try {
       path = validateRelayPath(def.url);
       const bad = (key: string, extra: Record<string, string | number> = {}): never => {
@@ -89,13 +101,14 @@ export = function (RED: NodeAPI): void {
       if (!Number.isInteger(maxPerAddress) || maxPerAddress < 0 || maxPerAddress > MAX_VIEWERS_LIMIT) bad('maxPerAddress', { max: MAX_VIEWERS_LIMIT });
       if (!Number.isFinite(fps) || fps < 0 || fps > MAX_FPS_PARAM || (fps > 0 && fps < MIN_FPS_PARAM)) bad('fps', { min: MIN_FPS_PARAM, max: MAX_FPS_PARAM });
       if (!Number.isFinite(stuckS) || stuckS < 0 || stuckS > MAX_STUCK_TIMEOUT_S) bad('stuckTimeout', { max: MAX_STUCK_TIMEOUT_S });
+      if (!Number.isFinite(offlineAfterS) || offlineAfterS < 0 || offlineAfterS > MAX_OFFLINE_AFTER_S) bad('offlineAfter', { max: MAX_OFFLINE_AFTER_S });
     } catch (e) {
       const err = e as CameraError;
       refuse(`${err.message}. ${err.hint}`, 'config');
       return;
     }
 
-    const bc = new MjpegBroadcaster({ maxViewers, maxViewersPerAddress: maxPerAddress, maxFps: fps, stuckTimeoutMs: stuckS * 1000 });
+    const bc = new MjpegBroadcaster({ maxViewers, maxViewersPerAddress: maxPerAddress, maxFps: fps, stuckTimeoutMs: stuckS * 1000, offlineSnapshot });
     // In-process consumers of the same frames (the Dashboard 2.0 camera widget), by path.
     const channel = frameChannels().open(path, node.id);
 
@@ -126,19 +139,63 @@ export = function (RED: NodeAPI): void {
       }
     }
 
+    // ---- source down: the offline picture instead of a frozen frame (lib/offline.ts)
+    const startedAt = Date.now();
+    let lastFrameAt: number | null = null;
+    let sourceId: string | null = null;
+    let offline: (OfflineVerdict & { at: number }) | null = null;
+    const placeholders = new PlaceholderCache();
+    const topic = def.name || path;
+
+    function checkOffline(): void {
+      const verdict = judgeOffline({ now: Date.now(), offlineAfterMs: offlineAfterS * 1000, startedAt, lastFrameAt, source: sourceId ? sourceState(sourceId) : null });
+      if (!verdict) return;
+      if (offline && offline.reason === verdict.reason && offline.stopped === verdict.stopped) return;
+      const first = !offline;
+      offline = { ...verdict, at: offline?.at ?? Date.now() };
+      const size = bc.latest ? jpegSize(bc.latest) : null;
+      const jpeg = placeholders.get({
+        width: size?.width ?? DEFAULT_PLACEHOLDER_WIDTH,
+        height: size?.height ?? DEFAULT_PLACEHOLDER_HEIGHT,
+        ...offlineLines({ lastFrameAt, reason: verdict.reason, stopped: verdict.stopped }),
+      });
+      bc.showPlaceholder(jpeg);
+      channel.publish(jpeg, Date.now());
+      node.send({
+        topic,
+        payload: 'offline',
+        offline: { since: verdict.since, lastFrame: lastFrameAt, reason: verdict.reason, code: verdict.code, stopped: verdict.stopped, first },
+      } as never);
+      showStatus();
+    }
+
+    function backOnline(): void {
+      const was = offline!;
+      offline = null;
+      node.send({ topic, payload: 'online', offline: { since: was.since, until: Date.now(), reason: was.reason, code: was.code } } as never);
+    }
+
     let lastStatus = '';
     function showStatus(): void {
       const s = bc.stats;
-      const key = `${s.viewers}/${s.dropped}/${s.framesIn > 0}`;
+      const key = `${s.viewers}/${s.dropped}/${s.framesIn > 0}/${offline?.reason ?? ''}`;
       if (key === lastStatus) return;
       lastStatus = key;
+      if (offline) {
+        const since = offline.since ? formatUtc(offline.since).slice(11, 19) : '';
+        node.status({ fill: 'red', shape: 'ring', text: RED._('axmjpeg-out.status.offline', { count: String(s.viewers), reason: offline.reason, since }) });
+        return;
+      }
       const text =
         s.dropped > 0
           ? RED._('axmjpeg-out.status.viewersDropped', { count: String(s.viewers), dropped: String(s.dropped) })
           : RED._('axmjpeg-out.status.viewers', { count: String(s.viewers) });
       node.status({ fill: s.viewers > 0 ? 'green' : 'grey', shape: s.framesIn > 0 ? 'dot' : 'ring', text });
     }
-    const statusTimer = setInterval(showStatus, STATUS_INTERVAL_MS);
+    const statusTimer = setInterval(() => {
+      checkOffline();
+      showStatus();
+    }, STATUS_INTERVAL_MS);
     bc.on('viewers', showStatus);
     bc.on('evicted', (v) => node.warn(RED._('axmjpeg-out.warn.evicted', { remote: v.remote, seconds: String(stuckS) })));
     showStatus();
@@ -150,7 +207,13 @@ export = function (RED: NodeAPI): void {
       if (isFrameMsg(msg)) {
         reported.clear();
         const time = typeof msg.frame?.time === 'number' ? msg.frame.time : undefined;
+        lastFrameAt = Date.now();
+        sourceId = typeof msg.frame?.source === 'string' ? msg.frame.source : null;
         bc.publish(msg.payload, { time });
+        if (offline) {
+          backOnline();
+          showStatus();
+        }
         channel.publish(msg.payload, time);
         done();
         return;

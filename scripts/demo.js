@@ -66,6 +66,8 @@ const DEMO_CLIP_MINUTES = 0.25;
 /** ... and keeps only the newest clips, so a demo left running does not fill the disk. */
 const DEMO_CLIPS_KEPT = 10;
 const CLIP_PRUNE_INTERVAL_MS = 30_000;
+/** --check: the offline picture must replace the live view this soon after the camera goes away (node default: 5 s down). */
+const CHECK_OFFLINE_TIMEOUT_MS = 30_000;
 /** --check: how long a file that just appeared may take to be written whole. */
 const FILE_SETTLE_MS = 2000;
 /** --check: motion is switched on and off this often until the alert flow has saved a snapshot. */
@@ -431,7 +433,7 @@ async function waitForRoute(url, timeoutMs) {
 
 // ------------------------------------------------------------------ checks
 
-async function runChecks(base, userDir, sim) {
+async function runChecks(base, userDir, sim, stopSimulator) {
   const results = [];
   const check = async (name, fn) => {
     const t0 = Date.now();
@@ -528,6 +530,29 @@ async function runChecks(base, userDir, sim) {
       await sleep(POLL_INTERVAL_MS);
     }
   });
+  // Last: it stops the camera. Viewers must not be left with a frozen picture that looks live.
+  await check(`camera stopped -> ${URLS.live} shows the "camera offline" picture`, async () => {
+    const live = await request(`${base}${URLS.live}.jpg`);
+    const { jpegSize } = loadDist('src/jpeg/jpeg-info');
+    const liveSize = jpegSize(live.body);
+    const t0 = Date.now();
+    await stopSimulator();
+    for (;;) {
+      const r = await request(`${base}${URLS.live}.jpg`);
+      if (r.status === 200 && r.headers['x-source-offline'] === '1') {
+        if (!isWholeJpeg(r.body)) throw new Error('the offline picture is not a whole JPEG');
+        const size = jpegSize(r.body);
+        if (!size || !liveSize || size.width !== liveSize.width || size.height !== liveSize.height) {
+          throw new Error(`offline picture ${size && `${size.width}x${size.height}`}, stream ${liveSize && `${liveSize.width}x${liveSize.height}`}`);
+        }
+        // And a viewer that connects now gets it at once, on the stream.
+        const v = await countParts(base + URLS.live, 1, CHECK_STREAM_TIMEOUT_MS);
+        return `after ${Date.now() - t0} ms: ${size.width}x${size.height} JPEG, ${r.body.length} bytes (X-Source-Offline: 1); a new viewer got ${v.frames} part after ${v.firstMs} ms`;
+      }
+      if (Date.now() - t0 > CHECK_OFFLINE_TIMEOUT_MS) throw new Error(`still HTTP ${r.status} without X-Source-Offline ${CHECK_OFFLINE_TIMEOUT_MS} ms after the camera stopped`);
+      await sleep(POLL_INTERVAL_MS);
+    }
+  });
   return results;
 }
 
@@ -612,7 +637,11 @@ async function main() {
     say(`deployed ${usable.length} example flows (${flows.length} nodes)`);
 
     if (opts.check) {
-      const results = await runChecks(base, userDir, sim);
+      const results = await runChecks(base, userDir, sim, async () => {
+        const s = sim;
+        sim = null;
+        await s.close();
+      });
       if (skipped.length) results.unshift({ name: 'every example deployed', ok: false, detail: `skipped ${skipped.join('; ')}`, ms: 0 });
       for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail} (${r.ms} ms)`);
       const ok = results.every((r) => r.ok);

@@ -22,6 +22,8 @@ export interface FrameMeta {
   camera: string;
   /** Part headers from the multipart stream, lower-cased names. */
   headers: Record<string, string>;
+  /** Id of the axmjpeg-in node that received it: axmjpeg-out asks it whether the camera is down (source-state.ts). */
+  source?: string;
 }
 
 /** A frame msg: `msg.payload` is the JPEG. */
@@ -46,8 +48,9 @@ export function frameMsgProblem(msg: { payload?: unknown }): FrameMsgProblem {
   return Buffer.isBuffer(msg.payload) ? 'notJpeg' : 'notBuffer';
 }
 
-export function frameMeta(frame: Frame, camera: string, fps: number): FrameMeta {
+export function frameMeta(frame: Frame, camera: string, fps: number, source?: string): FrameMeta {
   return {
+    ...(source ? { source } : {}),
     seq: frame.seq,
     time: frame.time,
     size: frame.size,

@@ -71,6 +71,10 @@ export const DEFAULT_REFRESH_MS = 1000 / MIN_FPS_PARAM;
  * never trigger it.
  */
 export const WEBKIT_REPEAT_AFTER_MS = 300;
+/** While the source is down, the offline picture is sent again this often (for viewers that just connected, and proxies' idle timers). */
+export const PLACEHOLDER_REPEAT_MS = 2000;
+/** Retry-After of a 503 snapshot while the source is down. */
+export const OFFLINE_RETRY_AFTER_S = 5;
 const MAX_SWEEP_INTERVAL_MS = 1000;
 const MIN_SWEEP_INTERVAL_MS = 10;
 
@@ -89,6 +93,8 @@ export interface BroadcasterOptions {
   boundary?: string;
   /** Retry-After (s) of the 503 at the viewer limit. */
   retryAfterS?: number;
+  /** While a placeholder is shown: answer snapshots with it ('placeholder', default) or with 503. */
+  offlineSnapshot?: 'placeholder' | '503';
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -249,6 +255,10 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
   private readonly viewers = new Set<Viewer>();
   private readonly perAddress = new AddressCounter();
   private latestFrame: OutFrame | null = null;
+  /** The "source offline" picture while one is shown; the next published frame ends it. */
+  private placeholder: OutFrame | null = null;
+  private placeholderTimer: NodeJS.Timeout | null = null;
+  private readonly offlineSnapshot: 'placeholder' | '503';
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
   private nextId = 1;
@@ -269,6 +279,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     this.maxFps = maxFps > 0 ? Math.max(MIN_FPS_PARAM, maxFps) : 0;
     this.retryAfterS = Math.max(1, Math.round(positiveOr(opts.retryAfterS, DEFAULT_RETRY_AFTER_S)));
     this.now = opts.now ?? Date.now;
+    this.offlineSnapshot = opts.offlineSnapshot === '503' ? '503' : 'placeholder';
     this.opening = openingDelimiter(this.boundary);
     this.trailer = partTrailer(this.boundary);
     this.browserOpening = browserOpening(this.boundary);
@@ -316,10 +327,16 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     this.addViewer(req, res, { fps: q.fps, framing: q.framing });
   }
 
-  /** One latest frame as image/jpeg; 503 + Retry-After before the first frame. */
+  /**
+   * One latest frame as image/jpeg; 503 + Retry-After before the first frame.
+   * While the source is down: the placeholder (X-Source-Offline: 1), or 503.
+   */
   serveSnapshot(req: IncomingMessage, res: ServerResponse): void {
     const headOnly = req.method === 'HEAD';
-    const frame = this.latestFrame;
+    if (!this.closed && this.placeholder && this.offlineSnapshot === '503') {
+      return sendText(res, 503, 'Camera offline', { 'Retry-After': String(OFFLINE_RETRY_AFTER_S), 'X-Source-Offline': '1' }, headOnly);
+    }
+    const frame = this.placeholder ?? this.latestFrame;
     if (this.closed || !frame) {
       return sendText(res, 503, this.closed ? 'Stream closed' : 'No frame yet', { 'Retry-After': String(NO_FRAME_RETRY_AFTER_S) }, headOnly);
     }
@@ -329,6 +346,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       'Content-Type': 'image/jpeg',
       'Content-Length': String(frame.data.length),
       'X-Timestamp': formatTimestamp(frame.time),
+      ...(frame === this.placeholder ? { 'X-Source-Offline': '1' } : {}),
     });
     res.end(headOnly ? undefined : frame.data);
   }
@@ -414,7 +432,8 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
 
     if (v.webkit) this.webkitViewers++;
     if (!res.write(v.framing === 'browser' ? this.browserOpening : this.opening)) v.busy = true;
-    if (this.latestFrame) this.offer(v, this.latestFrame, now);
+    if (this.placeholder) this.offerPlaceholder(v, now);
+    else if (this.latestFrame) this.offer(v, this.latestFrame, now);
     this.ensureSweeper();
     this.emit('viewers', this.viewers.size);
     return true;
@@ -433,7 +452,53 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     const frame: OutFrame = { header: partHeader(jpeg.length, time), data: jpeg, time };
     this.latestFrame = frame;
     this.counters.framesIn++;
+    if (this.placeholder) this.clearPlaceholder();
     for (const v of this.viewers) this.offer(v, frame, now);
+  }
+
+  /** True while the offline picture is shown instead of frames. */
+  get showingPlaceholder(): boolean {
+    return this.placeholder !== null;
+  }
+
+  /**
+   * Shows `jpeg` (the "source offline" picture) to every viewer now, to new
+   * viewers and snapshots instead of the stale last frame, and again every
+   * PLACEHOLDER_REPEAT_MS, until the next publish() or clearPlaceholder().
+   * Calling it again replaces the picture (a new reason).
+   */
+  showPlaceholder(jpeg: Buffer): void {
+    if (!isJpeg(jpeg)) throw new CameraError(ErrorCodes.NOT_JPEG, 'Not a JPEG: the placeholder must be a Buffer starting with FF D8');
+    if (this.closed) return;
+    const now = this.now();
+    if (this.placeholder?.data === jpeg) return;
+    this.placeholder = { header: partHeader(jpeg.length, now), data: jpeg, time: now };
+    for (const v of this.viewers) this.offerPlaceholder(v, now);
+    if (!this.placeholderTimer) {
+      this.placeholderTimer = setInterval(() => {
+        const t = this.now();
+        for (const v of this.viewers) if (!v.busy) this.offerPlaceholder(v, t);
+      }, PLACEHOLDER_REPEAT_MS);
+      this.placeholderTimer.unref();
+    }
+  }
+
+  /** Back to frames: viewers keep the placeholder on screen until the next frame comes. */
+  clearPlaceholder(): void {
+    this.placeholder = null;
+    if (this.placeholderTimer) clearInterval(this.placeholderTimer);
+    this.placeholderTimer = null;
+  }
+
+  /** The placeholder ignores the viewer's fps cap: it is rare and must be seen at once. */
+  private offerPlaceholder(v: Viewer, now: number): void {
+    const p = this.placeholder!;
+    if (v.busy) {
+      if (v.pending && v.pending !== p) v.dropped++;
+      v.pending = p;
+      return;
+    }
+    this.write(v, p, now);
   }
 
   /**
@@ -446,6 +511,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     this.closed = true;
     this.stopSweeper();
     this.stopRepeater();
+    this.clearPlaceholder();
     for (const v of [...this.viewers]) {
       const unsent = v.busy || v.res.writableLength > 0;
       this.remove(v);
@@ -604,7 +670,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       } else if (this.refreshMs > 0 && !v.busy && this.latestFrame && now - v.lastWriteAt >= this.refreshMs) {
         // Keeps write pressure on every slot (and proxies' idle timers quiet) while no frame comes.
         if (v.intervalMs > 0) v.nextDue = now + v.intervalMs;
-        this.write(v, this.latestFrame, now);
+        this.write(v, this.placeholder ?? this.latestFrame, now);
       }
     }
   }

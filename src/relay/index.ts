@@ -4,3 +4,4 @@ export * from './path';
 export * from './cors';
 export * from './frame-channel';
 export * from './framing';
+export * from './placeholder';

@@ -30,6 +30,10 @@ export interface ColourCamera {
   readonly clients: number;
   /** Writes one frame to every client; returns the time (Date.now()) it was written. */
   send(rgb: Rgb): number;
+  /** Goes away like an unplugged camera: connections dropped, the port refuses. */
+  stop(): Promise<void>;
+  /** Listens on the same port again. */
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,8 +48,16 @@ export async function startColourCamera(width: number, height: number): Promise<
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  let listening = true;
+  const stop = async (): Promise<void> => {
+    for (const c of clients) c.destroy();
+    server.closeAllConnections();
+    if (listening) await new Promise((r) => server.close(r));
+    listening = false;
+  };
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     get clients() {
       return clients.size;
     },
@@ -58,10 +70,12 @@ export async function startColourCamera(width: number, height: number): Promise<
       for (const c of clients) c.write(part);
       return Date.now();
     },
-    async close() {
-      for (const c of clients) c.destroy();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+    stop,
+    async resume() {
+      server.listen(port, '127.0.0.1');
+      await once(server, 'listening');
+      listening = true;
     },
+    close: stop,
   };
 }
