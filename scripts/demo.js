@@ -584,6 +584,25 @@ async function main() {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Pulls the simulated camera's plug, and puts it back the next time: shows
+  // the "camera offline" picture (scripts/screenshots.js uses it).
+  let unplugged = null;
+  process.on('SIGUSR2', () => {
+    (async () => {
+      if (!sim && !unplugged) return;
+      if (!unplugged) {
+        unplugged = sim.port;
+        const s = sim;
+        sim = null;
+        await s.close();
+        say(`SIGUSR2: camera simulator stopped (port ${unplugged}); SIGUSR2 again starts it`);
+      } else {
+        sim = await startCameraSimulator(unplugged);
+        unplugged = null;
+        say(`SIGUSR2: camera simulator back at http://${HOST}:${sim.port}/`);
+      }
+    })().catch((e) => say(`SIGUSR2: ${e.message}`));
+  });
 
   try {
     // 1. the camera
@@ -670,7 +689,8 @@ async function main() {
   Node-RED editor   ${base}/   (debug sidebar: motion, snapshot and clip alerts)
   Camera simulator  http://${HOST}:${sim.port}/axis-cgi/mjpg/video.cgi (${SIM_USER} / ${SIM_PASSWORD})
 
-  Ctrl-C stops everything.
+  Ctrl-C stops everything. kill -USR2 ${process.pid} stops the camera (the live view shows
+  "camera offline" after 5 s) and starts it again the next time.
 `);
   } catch (e) {
     console.error(`${opts.check ? 'FAIL' : 'error'}: ${e && e.message ? e.message : e}`);

@@ -3,7 +3,8 @@
 /**
  * README screenshots of the `npm start` demo, taken with headless Chromium:
  * the Node-RED editor (live-view tab, and the clip-on-motion tab with the
- * debug sidebar showing alerts), the /camera page and the Dashboard 2.0 page.
+ * debug sidebar showing alerts), the /camera page and the Dashboard 2.0 page,
+ * and last the /camera page once the camera is stopped ("camera offline").
  *
  *   node scripts/screenshots.js [--out DIR] [--verbose]
  *
@@ -16,7 +17,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freePort } = require('./lib/http-check');
+const { freePort, request } = require('./lib/http-check');
 const { stopChild } = require('./lib/child');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -32,6 +33,8 @@ const CLIP_ALERT_TIMEOUT_MS = 40_000;
 /** Lets a few more frames arrive after the first, so the picture is not the first one decoded. */
 const SETTLE_MS = 1500;
 const STOP_GRACE_MS = 10_000;
+/** The live view's offline picture comes 5 s after the camera stopped (axmjpeg-out's default). */
+const OFFLINE_TIMEOUT_MS = 30_000;
 const WARN_BYTES = 300 * 1024;
 /** The clip-on-motion flow is wider than the canvas at 100 %: zoom steps of 0.1 down to 70 %. */
 const WIDE_FLOW_ZOOM_OUT_STEPS = 3;
@@ -169,6 +172,20 @@ async function main() {
       .catch(() => console.log('warning: no "clip ready" msg in the debug sidebar yet'));
     await sleep(SETTLE_MS);
     await save(page, opts.out, 'editor-clip-on-motion.png');
+
+    // Last: the camera goes away (the demo's SIGUSR2) and the live view says so instead of freezing.
+    demo.child.kill('SIGUSR2');
+    await page.goto(`${base}/camera`, { waitUntil: 'domcontentloaded' });
+    const t0 = Date.now();
+    for (;;) {
+      const r = await request(`${base}/camera/live.jpg`);
+      if (r.headers['x-source-offline'] === '1') break;
+      if (Date.now() - t0 > OFFLINE_TIMEOUT_MS) throw new Error(`no offline picture ${OFFLINE_TIMEOUT_MS} ms after the camera stopped`);
+      await sleep(250);
+    }
+    await waitForFrame(page, 'img#live');
+    await sleep(SETTLE_MS);
+    await save(page, opts.out, 'camera-offline.png');
   } finally {
     if (browser) await browser.close();
     await stopChild(demo.child, STOP_GRACE_MS);
