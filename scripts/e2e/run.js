@@ -56,6 +56,7 @@ const VLC_FRAMES = 30;
 const FIRST_FRAMES_TIMEOUT_MS = 45_000;
 const ROUTE_POLL_MS = 100;
 const OVERALL_TIMEOUT_MS = 14 * 60_000;
+const EXIT_GRACE_MS = 5_000;
 /** Every node type the package must register in Node-RED. */
 const EXPECTED_TYPES = Object.keys(PKG['node-red'].nodes);
 
@@ -358,4 +359,6 @@ main()
       console.log(`FAILED: ${failed.map((r) => r.name).join('; ')}`);
       process.exitCode = 1;
     }
+    // A child that ignored its stop (or a relaunch timer) must not keep CI waiting.
+    setTimeout(() => process.exit(process.exitCode ?? 0), EXIT_GRACE_MS).unref();
   });

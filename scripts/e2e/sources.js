@@ -76,6 +76,12 @@ async function startFfmpegServer({ size = '640x480', rate = 10, contentType = nu
       }, 200);
     });
   };
+  // Defined before the first launch: a server that never gets ready must still
+  // stop relaunching, or the e2e process would never exit.
+  state.stop = async () => {
+    state.stopped = true;
+    if (state.child) await state.child.stop();
+  };
   launch();
   // Readiness: the port accepts connections. Probing with a GET would use up
   // ffmpeg's single client, so only check that something listens.
@@ -91,14 +97,13 @@ async function startFfmpegServer({ size = '640x480', rate = 10, contentType = nu
         s.once('error', () => resolve(false));
       }),
     SOURCE_READY_TIMEOUT_MS,
-  );
+  ).catch(async (e) => {
+    await state.stop();
+    throw e;
+  });
   // The probe connection itself ends one ffmpeg run; wait for the relaunch.
   await sleep(1_000);
   state.connections = 0;
-  state.stop = async () => {
-    state.stopped = true;
-    if (state.child) await state.child.stop();
-  };
   return state;
 }
 
