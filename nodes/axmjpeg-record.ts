@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { MjpegFileWriter, RecordingFileInfo } from '../src/recording/writer';
-import { joinTarget } from '../src/recording/naming';
+import { joinTarget, parseTarget } from '../src/recording/naming';
 import { CameraError, ErrorCodes } from '../src/errors';
 import { frameMsgProblem, isFrameMsg } from './lib/types';
 
@@ -41,11 +41,20 @@ export = function (RED: NodeAPI): void {
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
 
     /** Relative paths are relative to the Node-RED user folder, not to wherever Node-RED was started. */
-    function resolvePath(p: string): string {
-      const joined = joinTarget(def.folder ?? '', p);
-      if (!joined.trim() || path.isAbsolute(joined) || !userDir) return joined;
-      const trailing = /[\\/]$/.test(joined) ? path.sep : '';
-      return path.resolve(userDir, joined) + trailing;
+    function inUserDir(p: string): string {
+      if (!p.trim() || path.isAbsolute(p) || !userDir) return p;
+      const trailing = /[\\/]$/.test(p) ? path.sep : '';
+      return path.resolve(userDir, p) + trailing;
+    }
+    const configTarget = inUserDir(joinTarget(def.folder ?? '', def.filename ?? ''));
+    /**
+     * The folder every file of this node stays in: the Folder setting, or the
+     * folder of the configured file name when Folder is blank. Names from msgs
+     * are taken inside it and may not leave it.
+     */
+    const root = (def.folder ?? '').trim() ? path.resolve(inUserDir(def.folder.trim())) : configTarget.trim() ? parseTarget(configTarget).dir : '';
+    function msgPath(name: string): string {
+      return joinTarget(root + path.sep, name);
     }
 
     let writer: MjpegFileWriter | null = null;
@@ -62,7 +71,7 @@ export = function (RED: NodeAPI): void {
         throw new CameraError(ErrorCodes.INVALID_SETTING, t('errors.rotateMB', { value: String(def.rotateMB) }));
       if (!(Number.isFinite(rotateMinutes) && rotateMinutes >= 0 && rotateMinutes <= MAX_ROTATE_MINUTES))
         throw new CameraError(ErrorCodes.INVALID_SETTING, t('errors.rotateMinutes', { value: String(def.rotateMinutes) }));
-      const target = resolvePath(def.filename ?? '');
+      const target = configTarget;
       if (!target.trim()) throw new CameraError(ErrorCodes.INVALID_SETTING, t('errors.noPath'));
       writer = new MjpegFileWriter({
         path: target,
@@ -70,6 +79,7 @@ export = function (RED: NodeAPI): void {
         rotateMs: Math.round(rotateMinutes * 60_000),
         timestamped: def.timestamped !== false,
         createFolder: !!def.createFolder,
+        root,
         onError: (err) => {
           lastError = err;
           node.error(err, { filename: writer?.filename ?? target, payload: err.toJSON() } as unknown as NodeMessage);
@@ -142,7 +152,7 @@ export = function (RED: NodeAPI): void {
       if (typeof msg.filename === 'string' && msg.filename.trim() !== '') {
         handled = true;
         try {
-          writer.setPath(resolvePath(msg.filename));
+          writer.setPath(msgPath(msg.filename));
           lastError = null;
         } catch (e) {
           node.error(e as Error, msg);

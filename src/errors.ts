@@ -45,6 +45,8 @@ export const ErrorCodes = {
   FILE: 'ERR_FILE',
   /** A FIFO, device, socket, folder or symbolic link where a recording file was expected. */
   NOT_REGULAR_FILE: 'ERR_NOT_REGULAR_FILE',
+  /** A recording name that leads out of the recorder's folder (`..`, an absolute path, a link pointing out). */
+  OUTSIDE_FOLDER: 'ERR_OUTSIDE_FOLDER',
   UNKNOWN: 'ERR_UNKNOWN',
 } as const;
 
@@ -86,6 +88,8 @@ export const Hints: Record<ErrorCode, string> = {
   ERR_FILE: 'Check that the folder exists, is writable, and that the disk is not full.',
   ERR_NOT_REGULAR_FILE:
     'Recordings are only written to and played from regular files (not pipes, devices, sockets or links). Choose another file name.',
+  ERR_OUTSIDE_FOLDER:
+    "Recordings stay inside the node's folder. Give a name relative to it, without '..' and without a symbolic link that points out of it.",
   ERR_UNKNOWN: 'Unexpected error; see the message.',
 };
 

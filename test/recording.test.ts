@@ -298,6 +298,95 @@ describe('recording: MjpegFileWriter', function () {
     });
   });
 
+  describe('root: every file stays inside the folder', () => {
+    let outside: string;
+    beforeEach(async () => {
+      outside = await fsp.mkdtemp(path.join(os.tmpdir(), 'mjpg-outside-'));
+    });
+    afterEach(async () => {
+      await fsp.rm(outside, { recursive: true, force: true });
+    });
+    const inRoot = (opts: Omit<MjpegWriterOptions, 'onError' | 'onFileClosed' | 'path' | 'root'> & { path: string }) =>
+      track(makeWriter({ ...opts, path: path.join(dir, opts.path), root: dir }));
+    const outsideFiles = async () => (await fsp.readdir(outside, { recursive: true })).sort();
+
+    it('"../" and absolute names are refused by setPath (ERR_OUTSIDE_FOLDER) and by the constructor; frames keep going to the current file', async () => {
+      const h = inRoot({ path: 'cam.mjpg', timestamped: false });
+      h.writer.write(frames[0]!);
+      const escape = path.relative(dir, path.join(outside, 'x.mjpg')); // ../mjpg-outside-…/x.mjpg
+      for (const p of [path.join(dir, escape), path.join(dir, 'a', '..', '..', path.basename(outside), 'y'), path.join(outside, 'abs.mjpg'), '/etc/z']) {
+        assert.throws(() => h.writer.setPath(p), (e: CameraError) => {
+          assert.equal(e.code, 'ERR_OUTSIDE_FOLDER');
+          assert.match(e.message, /is outside the recording folder/);
+          assert.match(e.hint, /without '\.\.'/);
+          return true;
+        });
+      }
+      h.writer.write(frames[1]!);
+      await h.writer.close();
+      assert.deepEqual(h.closed.map((i) => [i.filename, i.frames]), [[path.join(dir, 'cam.mjpg'), 2]]);
+      assert.throws(() => new MjpegFileWriter({ path: path.join(outside, 'c.mjpg'), root: dir }), { code: 'ERR_OUTSIDE_FOLDER' });
+      assert.deepEqual(await outsideFiles(), []);
+    });
+
+    it('a subfolder inside is fine, also created on demand', async () => {
+      const h = inRoot({ path: 'cam.mjpg', timestamped: false, createFolder: true });
+      h.writer.setPath(path.join(dir, 'door', 'today', 'clip.mjpg'));
+      h.writer.write(frames[0]!);
+      await h.writer.close();
+      assert.deepEqual(h.errors, []);
+      assert.equal((await playAll(path.join(dir, 'door', 'today', 'clip.mjpg'))).length, 1);
+    });
+
+    it('a link inside the folder that points out is not followed (ERR_OUTSIDE_FOLDER), nor does "create folder" make folders out there', async () => {
+      await fsp.symlink(outside, path.join(dir, 'out-link'));
+      const h = inRoot({ path: 'out-link/cam.mjpg', timestamped: false, createFolder: true, retryMs: 0 });
+      h.writer.write(frames[0]!);
+      await waitFor(() => h.errors.length === 1, 2000, 'the error');
+      h.writer.setPath(path.join(dir, 'out-link', 'new', 'deeper', 'cam'));
+      h.writer.write(frames[1]!);
+      await h.writer.close();
+      assert.ok(h.errors.length >= 1);
+      for (const e of h.errors) {
+        assert.equal(e.code, 'ERR_OUTSIDE_FOLDER');
+        assert.match(e.message, /out-link" is a link to ".*mjpg-outside-.*", which is outside the recording folder/);
+      }
+      assert.deepEqual(await outsideFiles(), [], 'nothing written or created outside');
+    });
+
+    it('a link inside that stays inside is followed; the folder itself may be a link', async () => {
+      await fsp.mkdir(path.join(dir, 'real'));
+      await fsp.symlink(path.join(dir, 'real'), path.join(dir, 'alias'));
+      const h = inRoot({ path: 'alias/cam.mjpg', timestamped: false });
+      h.writer.write(frames[0]!);
+      await h.writer.close();
+      assert.deepEqual(h.errors, []);
+      assert.equal(h.closed[0]!.filename, path.join(dir, 'alias', 'cam.mjpg'), 'reported by the name given');
+      assert.equal((await playAll(path.join(dir, 'real', 'cam.mjpg'))).length, 1);
+
+      const linkedRoot = path.join(outside, 'recordings-link');
+      await fsp.symlink(dir, linkedRoot);
+      const viaLink = track(makeWriter({ path: path.join(linkedRoot, 'two.mjpg'), root: linkedRoot, timestamped: false }));
+      viaLink.writer.write(frames[1]!);
+      await viaLink.writer.close();
+      assert.deepEqual(viaLink.errors, []);
+      assert.equal((await playAll(path.join(dir, 'two.mjpg'))).length, 1);
+    });
+
+    it('a link at the file name (time stamp off: frames would be appended to its target) is refused; the target is untouched', async () => {
+      const victim = path.join(outside, 'victim.txt');
+      await fsp.writeFile(victim, 'keep me');
+      await fsp.symlink(victim, path.join(dir, 'cam.mjpg'));
+      const h = inRoot({ path: 'cam.mjpg', timestamped: false });
+      frames.forEach((f) => h.writer.write(f));
+      await h.writer.close();
+      assert.equal(h.errors.length, 1);
+      assert.equal(h.errors[0]!.code, 'ERR_NOT_REGULAR_FILE');
+      assert.match(h.errors[0]!.message, /is a symbolic link/);
+      assert.equal(await fsp.readFile(victim, 'utf8'), 'keep me');
+    });
+  });
+
   it('drops (and counts) frames instead of queueing without bound when the disk is behind', async () => {
     const many = labelledJpegs(200);
     const h = track(makeWriter({ path: path.join(dir, 'bp.mjpg'), maxBufferedBytes: many[0]!.length * 4 }));

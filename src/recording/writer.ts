@@ -18,10 +18,12 @@
  */
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
 import { CameraError, ErrorCodes } from '../errors';
 import { errnoCode, fileError } from './file-errors';
 import { RecordingTarget, exactName, parseTarget, stampedName } from './naming';
 import { openRegularFile } from './safe-open';
+import { assertInside, realFolder } from './folder';
 
 export const MJPG_BOUNDARY = 'mjpgrecord';
 /** Bytes allowed to wait for the disk (all open and closing files together). */
@@ -61,6 +63,12 @@ export interface MjpegWriterOptions {
   timestamped?: boolean;
   /** Create missing folders. */
   createFolder?: boolean;
+  /**
+   * Every file stays inside this folder: a path or setPath() that leads out of
+   * it (`..`, absolute, a symbolic link pointing out) is refused with
+   * ERR_OUTSIDE_FOLDER. Unset: the folder of each target.
+   */
+  root?: string;
   maxBufferedBytes?: number;
   retryMs?: number;
   onError?(err: CameraError): void;
@@ -124,6 +132,7 @@ export class MjpegFileWriter {
   private readonly maxBuffered: number;
   private readonly retryMs: number;
   private target: RecordingTarget;
+  private readonly root: string | null;
   private file: OpenFile | null = null;
   private readonly closing = new Set<OpenFile>();
   private closed = false;
@@ -142,7 +151,8 @@ export class MjpegFileWriter {
     this.now = opts.now ?? Date.now;
     this.maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.retryMs = opts.retryMs ?? DEFAULT_RETRY_MS;
-    this.target = parseTarget(opts.path);
+    this.root = opts.root !== undefined ? path.resolve(opts.root) : null;
+    this.target = this.checkedTarget(opts.path);
   }
 
   get stats(): WriterStats {
@@ -210,9 +220,16 @@ export class MjpegFileWriter {
   setPath(p: string): void {
     const err = validateWriterOptions({ path: p });
     if (err) throw err;
+    const target = this.checkedTarget(p);
     this.endFile();
-    this.target = parseTarget(p);
+    this.target = target;
     this.retryAt = 0;
+  }
+
+  private checkedTarget(p: string): RecordingTarget {
+    const t = parseTarget(p);
+    if (this.root) assertInside(this.root, t.dir, `"${exactName(t)}"`);
+    return t;
   }
 
   /** Completes the current file and waits until every file handle is closed. Idempotent. */
@@ -272,12 +289,14 @@ export class MjpegFileWriter {
     let handle: fsp.FileHandle | null = null;
     let name = '';
     try {
-      if (this.opts.createFolder) await fsp.mkdir(t.dir, { recursive: true });
+      // Opened in the folder's real path, checked to be inside the root; reported by the name the user gave.
+      const real: RecordingTarget = { ...t, dir: await realFolder(this.root ?? t.dir, t.dir, !!this.opts.createFolder) };
       for (let attempt = 0; !handle; attempt++) {
         name = stamped ? stampedName(t, startedAt, attempt) : exactName(t);
+        const realName = stamped ? stampedName(real, startedAt, attempt) : exactName(real);
         try {
           // 'create' (O_EXCL) for stamped names: never overwrite an earlier recording.
-          handle = await openRegularFile(name, stamped ? 'create' : 'append');
+          handle = await openRegularFile(realName, stamped ? 'create' : 'append');
         } catch (e) {
           if (!stamped || errnoCode(e) !== 'EEXIST' || attempt + 1 >= MAX_NAME_ATTEMPTS) throw e;
         }

@@ -23,6 +23,11 @@ function frameMsg(data: Buffer, seq: number, time: number): Msg {
   };
 }
 
+/** A control msg that switches the recorder to another file name. */
+function nameMsg(name: string): Msg {
+  return { filename: name };
+}
+
 function flow(cfg: Record<string, unknown>) {
   return [
     { id: 'r', type: 'axmjpeg-record', name: '', wires: [['out']], timestamped: true, createFolder: false, autoStart: true, ...cfg },
@@ -108,6 +113,91 @@ describe('axmjpeg-record node', function () {
         [path.join(dir, 'two.mjpg'), 2],
       ],
     );
+  });
+
+  describe('names from msgs stay inside the folder', () => {
+    let outside: string;
+    beforeEach(async () => {
+      outside = await fsp.mkdtemp(path.join(os.tmpdir(), 'mjpg-node-outside-'));
+    });
+    afterEach(async () => {
+      await fsp.rm(outside, { recursive: true, force: true });
+    });
+
+    /** Deploys a recorder on `dir`, sends a frame, the hostile name, another frame, stop. */
+    async function attack(name: string, cfg: Record<string, unknown> = {}) {
+      await helper.load(recordNode, flow({ folder: dir, filename: 'cam', timestamped: false, rotateMB: 0, rotateMinutes: 0, createFolder: true, ...cfg }));
+      const out = collect('out');
+      const caught = collect('caught');
+      const completed = collect('completed');
+      const r = helper.getNode('r');
+      r.receive(frameMsg(jpegs[0]!, 1, 1000));
+      r.receive(nameMsg(name));
+      r.receive(frameMsg(jpegs[1]!, 2, 2000));
+      r.receive({ topic: 'stop' });
+      await waitFor(() => completed.length === 4 && out.length >= 1, WAIT_MS);
+      await sleep(50);
+      const files = (await fsp.readdir(outside, { recursive: true })).sort();
+      await helper.unload();
+      return { out, caught, files };
+    }
+
+    for (const [label, name] of [
+      ['"../../"', () => path.join('..', '..', path.relative(path.dirname(path.dirname(dir)), outside), 'escaped')],
+      ['an absolute path', () => path.join(outside, 'abs.mjpg')],
+      ['a subfolder spelled past the root', () => path.join('sub', '..', '..', path.basename(outside), 'x')],
+    ] as const) {
+      it(`${label}: ERR_OUTSIDE_FOLDER to Catch with the msg; frames stay in the configured file; nothing outside`, async () => {
+        const { out, caught, files } = await attack(name());
+        assert.equal(caught.length, 1);
+        assert.equal(caught[0]!.error.code, 'ERR_OUTSIDE_FOLDER');
+        assert.match(caught[0]!.error.message, /outside the recording folder/);
+        assert.deepEqual(out.map((m) => [m.filename, m.payload.frames]), [[path.join(dir, 'cam.mjpg'), 2]]);
+        assert.deepEqual(files, []);
+      });
+    }
+
+    it('a link inside the folder that points out: ERR_OUTSIDE_FOLDER, no folder or file created out there', async () => {
+      await fsp.symlink(outside, path.join(dir, 'link'));
+      const { caught, files } = await attack(path.join('link', 'made', 'cam'));
+      assert.equal(caught[0]?.error.code, 'ERR_OUTSIDE_FOLDER');
+      assert.match(caught[0]!.error.message, /is a link to/);
+      assert.deepEqual(files, []);
+    });
+
+    it('time stamp off, a link planted at the file name: ERR_NOT_REGULAR_FILE, its target untouched', async () => {
+      const victim = path.join(outside, 'victim.txt');
+      await fsp.writeFile(victim, 'keep me');
+      await fsp.symlink(victim, path.join(dir, 'planted.mjpg'));
+      const { caught } = await attack('planted.mjpg');
+      assert.equal(caught[0]?.error.code, 'ERR_NOT_REGULAR_FILE');
+      assert.match(caught[0]!.error.message, /planted\.mjpg" is a symbolic link/);
+      assert.equal(await fsp.readFile(victim, 'utf8'), 'keep me');
+    });
+
+    it('Folder blank: names are taken in the folder of the configured file name', async () => {
+      await helper.load(recordNode, flow({ folder: '', filename: path.join(dir, 'cams', 'door'), timestamped: false, rotateMB: 0, rotateMinutes: 0, createFolder: true }));
+      const out = collect('out');
+      const caught = collect('caught');
+      const r = helper.getNode('r');
+      r.receive(nameMsg('yard'));
+      r.receive(frameMsg(jpegs[0]!, 1, 1000));
+      r.receive(nameMsg(path.join('..', 'beside')));
+      r.receive({ topic: 'stop' });
+      await waitFor(() => out.length === 1 && caught.length === 1, WAIT_MS);
+      assert.equal(out[0]!.filename, path.join(dir, 'cams', 'yard.mjpg'));
+      assert.equal(caught[0]!.error.code, 'ERR_OUTSIDE_FOLDER');
+    });
+
+    it('a configured file name outside the configured folder is a settings error, nothing recorded', async () => {
+      await helper.load(recordNode, flow({ folder: dir, filename: path.join(outside, 'cfg'), timestamped: false, rotateMB: 0, rotateMinutes: 0 }));
+      const r = helper.getNode('r');
+      r.receive(frameMsg(jpegs[0]!, 1, 1000));
+      await waitFor(() => statusesOf(r).some((st) => st.fill === 'red'), WAIT_MS);
+      assert.ok(helper.log().args.some((a: any[]) => a[0]?.level === helper.log().ERROR && /outside the recording folder/.test(String(a[0].msg))));
+      await sleep(50);
+      assert.deepEqual(await fsp.readdir(outside), []);
+    });
   });
 
   it('missing folder without "create folder": ERR_FILE to Catch, no crash; with it: records', async () => {
