@@ -8,7 +8,7 @@ import { CameraError, ErrorCodes } from '../src/errors';
 import { parseMask } from '../src/motion/mask';
 import { MotionProcessor, MotionProcessorOptions } from '../src/motion/processor';
 import type { MotionStep } from '../src/motion/detector';
-import { FrameMeta, frameMsgProblem, isFrameMsg } from './lib/types';
+import { FrameMeta, FrameMsgProblem, frameMsgProblem, isFrameMsg } from './lib/types';
 
 interface MotionDetectDef extends NodeDef {
   topic: string;
@@ -73,6 +73,8 @@ export = function (RED: NodeAPI): void {
     let lastStep: MotionStep | null = null;
     let cooldownTimer: NodeJS.Timeout | null = null;
     let lastStatus = '';
+    const reported = new Set<FrameMsgProblem>();
+    let notFrames = 0;
     const statusTimer = setInterval(showStatus, STATUS_INTERVAL_MS);
     showStatus();
 
@@ -89,6 +91,10 @@ export = function (RED: NodeAPI): void {
       } else {
         text = RED._('axmjpeg-motion.status.idle', { score: lastStep.score.toFixed(1) });
         fill = 'green';
+      }
+      if (notFrames > 0) {
+        text += RED._('axmjpeg-motion.status.notFrames', { n: String(notFrames) });
+        if (fill !== 'red') fill = 'yellow';
       }
       if (s.undecodable > 0) {
         text += RED._('axmjpeg-motion.status.skipped', { n: String(s.undecodable) });
@@ -122,7 +128,12 @@ export = function (RED: NodeAPI): void {
 
     node.on('input', (msg: InMsg, send: (msgs: (NodeMessage | null)[]) => void, done: (err?: Error) => void) => {
       if (!isFrameMsg(msg)) {
+        // A miswired flow sends every msg wrong: Catch hears once per kind, the status counts the rest.
         const problem = frameMsgProblem(msg);
+        notFrames++;
+        showStatus();
+        if (reported.has(problem)) return done();
+        reported.add(problem);
         done(new CameraError(ErrorCodes.NOT_JPEG, RED._(`axmjpeg-motion.errors.${problem}`), { hint: RED._('axmjpeg-motion.errors.hint') }));
         return;
       }

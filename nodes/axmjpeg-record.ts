@@ -149,7 +149,9 @@ export = function (RED: NodeAPI): void {
     node.on('input', (msg: InMsg, _send: unknown, done: (err?: Error) => void) => {
       if (!writer) return done();
       let handled = false;
-      if (typeof msg.filename === 'string' && msg.filename.trim() !== '') {
+      // On a frame, msg.filename names that frame (axmjpeg-snapshot sets it for a file node): only a
+      // control msg switches the recording file, so snapshot -> record appends to the configured file.
+      if (!isFrameMsg(msg) && typeof msg.filename === 'string' && msg.filename.trim() !== '') {
         handled = true;
         try {
           writer.setPath(msgPath(msg.filename));

@@ -115,24 +115,29 @@ describe('axmjpeg-motion node', function () {
     assert.ok(moving[2]!.equals(events[1]!.image));
   });
 
-  it('non-JPEG input: one Catch-able ERR_NOT_JPEG per msg; progressive JPEG: skipped and counted, no error', async () => {
+  it('non-JPEG input: a Catch-able ERR_NOT_JPEG once per kind, the rest counted; progressive JPEG: skipped and counted, no error', async () => {
     await helper.load(motionNode, flow({ fps: 100 }));
     const caught = collect('caught');
     const completed = collect('completed');
     const events = collect('events');
     const m = helper.getNode('m');
-    m.receive({ payload: 'hello' });
-    m.receive({ payload: Buffer.from('not a jpeg') });
-    await waitFor(() => caught.length === 2, WAIT_MS);
+    for (let i = 0; i < 20; i++) {
+      m.receive({ payload: `hello ${i}` });
+      m.receive({ payload: Buffer.from('not a jpeg') });
+    }
+    await waitFor(() => completed.length === 38 && caught.length === 2, WAIT_MS); // done(err) goes to Catch, not Complete
+    assert.equal(caught.length, 2, 'one error per kind, not one per msg');
     assert.equal(caught[0]!.error.code, 'ERR_NOT_JPEG');
-    assert.equal(caught[0]!.payload, 'hello');
+    assert.equal(caught[0]!.payload, 'hello 0');
+    assert.match(caught[1]!.error.message, /errors\.notJpeg|not a JPEG/);
+    await waitFor(() => m.status.getCalls().some((c: { args: Msg[] }) => /status\.notFrames|40 msgs without a frame/.test(String(c.args[0]!.text))), 3000);
     const progressive = Buffer.from(background[0]!);
     const sof = progressive.indexOf(Buffer.from([0xff, 0xc0]));
     progressive[sof + 1] = 0xc2;
     m.receive(frameMsg(progressive));
     await sleep(15);
     m.receive(frameMsg(Buffer.from([0xff, 0xd8, 0xff, 0xd9])));
-    await waitFor(() => completed.length === 2, WAIT_MS);
+    await waitFor(() => completed.length === 40, WAIT_MS);
     await sleep(50);
     assert.equal(caught.length, 2, 'undecodable JPEGs are not errors');
     assert.equal(events.length, 0);
