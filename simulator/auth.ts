@@ -11,7 +11,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export type AuthMode = 'none' | 'basic' | 'digest' | 'both';
+/** 'per-scheme': the AXIS OS 12+ default policy, Digest over http and Basic over https. */
+export type AuthMode = 'none' | 'basic' | 'digest' | 'both' | 'per-scheme';
 export type DigestAlgorithm = 'MD5' | 'MD5-sess';
 
 export interface AuthConfig {
@@ -105,6 +106,8 @@ export function parseAuthParams(s: string): Map<string, string> | null {
   return out;
 }
 
+type Fail = (reason: string, presented: boolean, stale?: boolean) => AuthResult;
+
 export class AuthVerifier {
   private nonces = new Map<string, NonceState>();
   private opaque = randomBytes(NONCE_BYTES).toString('hex');
@@ -120,10 +123,17 @@ export class AuthVerifier {
     this.opaque = randomBytes(NONCE_BYTES).toString('hex');
   }
 
-  /** WWW-Authenticate values for a 401, Digest before Basic. */
-  challenges(stale = false): string[] {
-    const out: string[] = [];
+  /** The scheme(s) offered on a request: 'per-scheme' decides by the connection's scheme. */
+  private modeFor(secure: boolean): Exclude<AuthMode, 'per-scheme'> {
     const { mode } = this.cfg;
+    if (mode !== 'per-scheme') return mode;
+    return secure ? 'basic' : 'digest';
+  }
+
+  /** WWW-Authenticate values for a 401, Digest before Basic. `secure`: the request came over https. */
+  challenges(stale = false, secure = false): string[] {
+    const out: string[] = [];
+    const mode = this.modeFor(secure);
     if (mode === 'digest' || mode === 'both') out.push(this.digestChallenge(stale));
     if (mode === 'basic' || mode === 'both') out.push(`Basic realm="${this.cfg.realm}"`);
     // A status fault may ask for 401 with auth off: offer Basic, as cameras do.
@@ -131,26 +141,27 @@ export class AuthVerifier {
     return out;
   }
 
-  verify(method: string, target: string, authorization: string | undefined): AuthResult {
-    const { mode } = this.cfg;
+  verify(method: string, target: string, authorization: string | undefined, secure = false): AuthResult {
+    const mode = this.modeFor(secure);
     if (mode === 'none') return { ok: true, scheme: 'none' };
-    if (!authorization) return this.fail('no Authorization header', false);
+    const fail = (reason: string, presented: boolean, stale = false): AuthResult => this.fail(reason, presented, stale, secure);
+    if (!authorization) return fail('no Authorization header', false);
     const sp = authorization.indexOf(' ');
     const scheme = (sp < 0 ? authorization : authorization.slice(0, sp)).toLowerCase();
     const rest = sp < 0 ? '' : authorization.slice(sp + 1).trim();
     if (scheme === 'basic') {
-      if (mode !== 'basic' && mode !== 'both') return this.fail('Basic not offered', true);
-      return this.verifyBasic(rest);
+      if (mode !== 'basic' && mode !== 'both') return fail('Basic not offered', true);
+      return this.verifyBasic(rest, fail);
     }
     if (scheme === 'digest') {
-      if (mode !== 'digest' && mode !== 'both') return this.fail('Digest not offered', true);
-      return this.verifyDigest(method, target, rest);
+      if (mode !== 'digest' && mode !== 'both') return fail('Digest not offered', true);
+      return this.verifyDigest(method, target, rest, fail);
     }
-    return this.fail(`unknown scheme ${scheme}`, true);
+    return fail(`unknown scheme ${scheme}`, true);
   }
 
-  private fail(reason: string, presented: boolean, stale = false): AuthResult {
-    return { ok: false, challenges: this.challenges(stale), reason, presented };
+  private fail(reason: string, presented: boolean, stale = false, secure = false): AuthResult {
+    return { ok: false, challenges: this.challenges(stale, secure), reason, presented };
   }
 
   private digestChallenge(stale: boolean): string {
@@ -176,19 +187,19 @@ export class AuthVerifier {
     return nonce;
   }
 
-  private verifyBasic(token: string): AuthResult {
+  private verifyBasic(token: string, fail: Fail): AuthResult {
     const decoded = Buffer.from(token, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0) return this.fail('Basic token without colon', true);
+    if (colon < 0) return fail('Basic token without colon', true);
     const user = decoded.slice(0, colon);
     const pass = decoded.slice(colon + 1);
     if (safeEqual(user, this.cfg.username) && safeEqual(pass, this.cfg.password)) return { ok: true, scheme: 'basic' };
-    return this.fail('Basic: wrong user or password', true);
+    return fail('Basic: wrong user or password', true);
   }
 
-  private verifyDigest(method: string, target: string, params: string): AuthResult {
+  private verifyDigest(method: string, target: string, params: string, fail: Fail): AuthResult {
     const p = parseAuthParams(params);
-    if (!p) return this.fail('Digest: malformed parameters', true);
+    if (!p) return fail('Digest: malformed parameters', true);
     const get = (k: string): string => p.get(k) ?? '';
     const username = get('username');
     const nonce = get('nonce');
@@ -199,32 +210,32 @@ export class AuthVerifier {
     const cnonce = get('cnonce');
     const algorithm = p.get('algorithm') ?? 'MD5';
 
-    if (get('realm') !== this.cfg.realm) return this.fail(`Digest: realm "${get('realm')}" is not "${this.cfg.realm}"`, true);
-    if (username !== this.cfg.username) return this.fail('Digest: unknown user', true);
-    if (uri !== target) return this.fail(`Digest: uri "${uri}" is not the request target "${target}"`, true);
+    if (get('realm') !== this.cfg.realm) return fail(`Digest: realm "${get('realm')}" is not "${this.cfg.realm}"`, true);
+    if (username !== this.cfg.username) return fail('Digest: unknown user', true);
+    if (uri !== target) return fail(`Digest: uri "${uri}" is not the request target "${target}"`, true);
     if (algorithm.toLowerCase() !== this.cfg.algorithm.toLowerCase())
-      return this.fail(`Digest: algorithm ${algorithm} was not offered`, true);
-    if (qop !== 'auth') return this.fail(`Digest: qop "${qop}" (auth was offered and is required)`, true);
-    if (!/^[0-9a-fA-F]{8}$/.test(nc)) return this.fail(`Digest: nc "${nc}" is not 8 hex digits`, true);
-    if (cnonce === '') return this.fail('Digest: missing cnonce', true);
-    if (!/^[0-9a-f]{32}$/.test(response)) return this.fail('Digest: response is not 32 hex digits', true);
+      return fail(`Digest: algorithm ${algorithm} was not offered`, true);
+    if (qop !== 'auth') return fail(`Digest: qop "${qop}" (auth was offered and is required)`, true);
+    if (!/^[0-9a-fA-F]{8}$/.test(nc)) return fail(`Digest: nc "${nc}" is not 8 hex digits`, true);
+    if (cnonce === '') return fail('Digest: missing cnonce', true);
+    if (!/^[0-9a-f]{32}$/.test(response)) return fail('Digest: response is not 32 hex digits', true);
 
     let ha1 = md5(`${username}:${this.cfg.realm}:${this.cfg.password}`);
     if (this.cfg.algorithm === 'MD5-sess') ha1 = md5(`${ha1}:${nonce}:${cnonce}`);
     const ha2 = md5(`${method}:${uri}`);
     const expected = md5(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`);
-    if (!safeEqual(expected, response)) return this.fail('Digest: wrong response (password or hash inputs)', true);
+    if (!safeEqual(expected, response)) return fail('Digest: wrong response (password or hash inputs)', true);
 
     // The credentials are right; from here on only the nonce can be at fault.
     const state = this.nonces.get(nonce);
-    if (!state) return this.fail('Digest: unknown nonce (issued before a reboot?)', true, true);
+    if (!state) return fail('Digest: unknown nonce (issued before a reboot?)', true, true);
     if (this.now() - state.issuedAt > this.cfg.nonceLifetimeMs) {
       this.nonces.delete(nonce);
-      return this.fail('Digest: nonce expired', true, true);
+      return fail('Digest: nonce expired', true, true);
     }
-    if (p.get('opaque') !== this.opaque) return this.fail('Digest: opaque not returned unchanged', true);
+    if (p.get('opaque') !== this.opaque) return fail('Digest: opaque not returned unchanged', true);
     const count = parseInt(nc, 16);
-    if (state.usedNc.has(count)) return this.fail(`Digest: nonce count ${nc} replayed`, true);
+    if (state.usedNc.has(count)) return fail(`Digest: nonce count ${nc} replayed`, true);
     state.usedNc.add(count);
     return { ok: true, scheme: 'digest' };
   }

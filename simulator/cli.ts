@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { CameraSimulator, type SimulatorOptions } from './index';
 
-const USAGE = `usage: simulator [--host H] [--port P] [--auth none|basic|digest|both] [--user U] [--pass P]
+const USAGE = `usage: simulator [--host H] [--port P] [--auth none|basic|digest|both|per-scheme] [--user U] [--pass P]
                  [--max-viewers N] [--framing close|chunked] [--cameras N] [--resolution WxH] [--fps N]
                  [--https-key FILE --https-cert FILE]`;
 
@@ -31,7 +31,7 @@ function parseArgs(argv: string[]): SimulatorOptions {
         o.port = Number(value);
         break;
       case '--auth':
-        if (!['none', 'basic', 'digest', 'both'].includes(value)) throw new Error(`bad --auth ${value}`);
+        if (!['none', 'basic', 'digest', 'both', 'per-scheme'].includes(value)) throw new Error(`bad --auth ${value}`);
         o.auth = value as SimulatorOptions['auth'];
         break;
       case '--user':

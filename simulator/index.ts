@@ -348,6 +348,11 @@ export class CameraSimulator {
     };
   }
 
+  /** The request came over TLS (the per-scheme auth policy offers Basic there). */
+  private secure(req: http.IncomingMessage): boolean {
+    return (req.socket as Socket & { encrypted?: boolean }).encrypted === true;
+  }
+
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.stats.requests++;
     try {
@@ -363,7 +368,7 @@ export class CameraSimulator {
 
     const fault = this.fault;
     if (fault?.kind === 'status') {
-      this.sendStatus(res, fault.status, fault.status === 401 ? this.auth.challenges() : undefined);
+      this.sendStatus(res, fault.status, fault.status === 401 ? this.auth.challenges(false, this.secure(req)) : undefined);
       return;
     }
 
@@ -382,7 +387,7 @@ export class CameraSimulator {
       return;
     }
     if (route.kind !== 'systemready') {
-      const a = this.auth.verify(method, target, req.headers.authorization);
+      const a = this.auth.verify(method, target, req.headers.authorization, this.secure(req));
       if (!a.ok) {
         if (a.presented) {
           this.stats.authFailures++;

@@ -55,7 +55,7 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 /** What to do about each code. Worded for a Node-RED user, not a developer. */
 export const Hints: Record<ErrorCode, string> = {
   ERR_AUTH_FAILED:
-    'Check user name and password. If they are right, set the auth method to Digest (or Auto); Axis cameras often refuse Basic.',
+    'Check user name and password. If they are right, set Auth to Auto so the camera\'s policy picks the method (AXIS OS default: Digest over HTTP, Basic over HTTPS).',
   ERR_FORBIDDEN: 'The account lacks the rights for this request; use a viewer or operator account on the camera.',
   ERR_NOT_FOUND: 'Wrong path. For Axis cameras it is /axis-cgi/mjpg/video.cgi; for other MJPEG servers set the custom path.',
   ERR_CAMERA_BUSY:

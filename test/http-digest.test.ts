@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { inspect } from 'node:util';
 import { CameraError } from '../src/errors';
@@ -20,6 +21,11 @@ import { CameraEndpoint, CameraHttpClient } from '../src/http/client';
 import { redactUrl } from '../src/http/redact';
 import { parseWwwAuthenticate } from '../src/http/www-authenticate';
 import { startSimulator } from '../simulator';
+import { testCerts } from './support/tls-certs';
+import {
+  BASIC_SET_DIGEST_ONLY_HTTP_HINT,
+  DIGEST_SET_BASIC_ONLY_HTTPS_HINT,
+} from '../src/http/auth';
 
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 
@@ -189,6 +195,10 @@ interface AuthServerOptions {
   qop?: boolean;
   /** A nonce serves this many requests, then 401 stale=true. */
   nonceUses?: number;
+  /** Schemes whose right credentials are accepted (default: all offered): firmware that offers both but takes one. */
+  accept?: Array<'digest' | 'basic'>;
+  /** Serve https with the test certificate. */
+  tls?: boolean;
 }
 
 const USER = 'root';
@@ -197,18 +207,19 @@ const REALM = 'AXIS_ACCC8E012345';
 
 class AuthServer {
   readonly log: LogEntry[] = [];
-  readonly server: http.Server;
+  readonly server: http.Server | https.Server;
   port = 0;
   private nonces = new Map<string, { uses: number; lastNc: number }>();
   private seq = 0;
   private readonly opaque = 'opaque-" value';
 
-  constructor(private readonly o: AuthServerOptions) {
-    this.server = http.createServer((req, res) => {
+  constructor(readonly o: AuthServerOptions) {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => this.handle(req, res, Buffer.concat(chunks).toString()));
-    });
+    };
+    this.server = o.tls ? https.createServer(testCerts().selfSigned, handler) : http.createServer(handler);
   }
 
   /** Forget every nonce, as a rebooted camera does. */
@@ -285,6 +296,8 @@ class AuthServer {
     } else if (authorization) {
       verdict = 'bad';
     }
+    const scheme = authorization?.split(' ')[0]?.toLowerCase() as 'digest' | 'basic' | undefined;
+    if (verdict === 'ok' && this.o.accept && scheme && !this.o.accept.includes(scheme)) verdict = 'bad';
     if (verdict === 'ok') {
       entry.status = 200;
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -316,6 +329,15 @@ async function authServer(o: AuthServerOptions): Promise<AuthServer> {
 
 function cam(port: number, ep: Partial<CameraEndpoint> = {}): CameraHttpClient {
   const c = new CameraHttpClient({ protocol: 'http', host: '127.0.0.1', port, username: USER, password: PASS, ...ep });
+  opened.push(() => c.close());
+  return c;
+}
+
+/** An https client trusting the test certificate. */
+function tlsCam(port: number, ep: Partial<CameraEndpoint> = {}): CameraHttpClient {
+  const c = new CameraHttpClient({
+    protocol: 'https', host: '127.0.0.1', port, username: USER, password: PASS, tls: { ca: testCerts().selfSigned.cert }, ...ep,
+  });
   opened.push(() => c.close());
   return c;
 }
@@ -486,6 +508,83 @@ describe('CameraHttpClient: Digest and Basic against a camera-like server', () =
     const e = await authFailure(cam(s.port, { username: '', password: '' }).request('/'));
     assert.match(e.message, /no user name configured/);
     assert.ok(s.log.every((x) => x.authorization === undefined));
+  });
+});
+
+describe('CameraHttpClient: auth follows the request scheme (AXIS OS policy)', function () {
+  this.timeout(15000);
+  const schemes = (s: AuthServer): Array<[number, string | undefined]> =>
+    s.log.map((e) => [e.status, e.authorization?.split(' ')[0]]);
+
+  it('https, both offered: Basic first (safe inside TLS), then up front', async () => {
+    const s = await authServer({ schemes: ['digest', 'basic'], tls: true });
+    const c = tlsCam(s.port);
+    await text(c, '/a');
+    await text(c, '/b');
+    assert.deepEqual(schemes(s), [[401, undefined], [200, 'Basic'], [200, 'Basic']]);
+  });
+
+  it('https, both offered but Basic refused: retried once with Digest, which then stays', async () => {
+    const s = await authServer({ schemes: ['digest', 'basic'], accept: ['digest'], tls: true });
+    const c = tlsCam(s.port);
+    await text(c, STREAM);
+    await text(c, STREAM);
+    assert.deepEqual(schemes(s), [[401, undefined], [401, 'Basic'], [200, 'Digest'], [200, 'Digest']]);
+  });
+
+  it('https, wrong password with both offered: each scheme once, then ERR_AUTH_FAILED', async () => {
+    const s = await authServer({ schemes: ['digest', 'basic'], tls: true });
+    const e = await authFailure(tlsCam(s.port, { password: 'wrong' }).request('/'));
+    assert.match(e.message, /rejected/);
+    assert.deepEqual(schemes(s), [[401, undefined], [401, 'Basic'], [401, 'Digest']]);
+  });
+
+  it('http, both offered but Digest refused: no Basic retry (the password would cross the network readable)', async () => {
+    const s = await authServer({ schemes: ['digest', 'basic'], accept: ['basic'] });
+    const e = await authFailure(cam(s.port).request('/'));
+    assert.match(e.message, /rejected/);
+    assert.deepEqual(schemes(s), [[401, undefined], [401, 'Digest']]);
+  });
+
+  it('http, Basic learned then refused while Digest is offered: retried once with Digest', async () => {
+    const s = await authServer({ schemes: ['basic'] });
+    const c = cam(s.port);
+    await text(c, '/a');
+    // The camera's policy changed to Digest-or-Basic, Digest only.
+    s.o.schemes = ['digest', 'basic'];
+    s.o.accept = ['digest'];
+    s.log.length = 0;
+    await text(c, '/b');
+    assert.deepEqual(schemes(s), [[401, 'Basic'], [200, 'Digest']]);
+  });
+
+  it("Auth 'digest' against Basic-only https: ERR_AUTH_FAILED with the policy hint, no credentials sent", async () => {
+    const s = await authServer({ schemes: ['basic'], tls: true });
+    const e = await authFailure(tlsCam(s.port, { auth: 'digest' }).request('/'));
+    assert.equal(e.hint, DIGEST_SET_BASIC_ONLY_HTTPS_HINT);
+    assert.match(e.hint, /Set Auth to Auto or Basic/);
+    assert.equal(s.requests, 1);
+  });
+
+  it("Auth 'basic' against Digest-only http: ERR_AUTH_FAILED with the policy hint", async () => {
+    const s = await authServer({ schemes: ['digest'] });
+    const e = await authFailure(cam(s.port, { auth: 'basic' }).request('/'));
+    assert.equal(e.hint, BASIC_SET_DIGEST_ONLY_HTTP_HINT);
+  });
+
+  it("the simulator's per-scheme policy: Digest over http, Basic over https", async () => {
+    const plain = await startSimulator({ auth: 'per-scheme', username: USER, password: PASS });
+    opened.push(() => plain.close());
+    const secure = await startSimulator({ auth: 'per-scheme', username: USER, password: PASS, https: testCerts().selfSigned });
+    opened.push(() => secure.close());
+    const seen: string[] = [];
+    plain.onRequest = (r) => seen.push(`http ${r.headers.authorization?.split(' ')[0] ?? '-'}`);
+    secure.onRequest = (r) => seen.push(`https ${r.headers.authorization?.split(' ')[0] ?? '-'}`);
+    await cam(plain.port).fetchBuffer('/axis-cgi/jpg/image.cgi', { expect: 'jpeg' });
+    await tlsCam(secure.port).fetchBuffer('/axis-cgi/jpg/image.cgi', { expect: 'jpeg' });
+    assert.deepEqual(seen, ['http -', 'http Digest', 'https -', 'https Basic']);
+    const e = await authFailure(tlsCam(secure.port, { auth: 'digest' }).request('/axis-cgi/jpg/image.cgi'));
+    assert.equal(e.hint, DIGEST_SET_BASIC_ONLY_HTTPS_HINT);
   });
 });
 

@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Agent, buildConnector, errors as undiciErrors, request as undiciRequest } from 'undici';
 import { CameraError, ErrorCodes } from '../errors';
-import { AuthMode, AuthState } from './auth';
+import { AuthMode, AuthScheme, AuthState } from './auth';
 import { buildBasicAuthorization } from './digest';
 import { mapRequestError, statusError } from './map-error';
 import { redactUrl } from './redact';
@@ -380,8 +380,10 @@ export class CameraHttpClient {
 
     const authReq = { method, uri: pathAndQuery, ...(body !== undefined ? { body } : {}) };
     let authorization = this.auth.preemptive(authReq);
+    const answered = new Set<AuthScheme>();
 
-    for (let attempt = 1; ; attempt++) {
+    // Bounded: every answer() adds a scheme to `answered` or throws.
+    for (;;) {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(opts.headers ?? {})) {
         if (!(authorization && k.toLowerCase() === 'authorization')) headers[k] = v;
@@ -417,7 +419,7 @@ export class CameraHttpClient {
       if (res.statusCode === 401) {
         const challenges = parseWwwAuthenticate(res.headers['www-authenticate']);
         await discard(resBody);
-        authorization = this.auth.answer(challenges, authReq, authorization, attempt > 1, redacted);
+        authorization = this.auth.answer(challenges, authReq, authorization, answered, redacted);
         if (signal?.aborted) throw new CameraError(ErrorCodes.ABORTED, `request aborted: ${redacted}`);
         continue;
       }
