@@ -65,6 +65,19 @@ describe('Node-RED under test (NODE_RED_DIR)', function () {
     );
   });
 
+  it('refuses a Node-RED whose engines this Node.js does not meet, naming both versions', function () {
+    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+    const write = (node: string) =>
+      fs.writeFileSync(path.join(tmp, 'package.json'), JSON.stringify({ name: 'node-red', version: '9.0.0', engines: { node } }));
+    write(`>=${major}.${minor + 1}`);
+    assert.throws(
+      () => withEnv(tmp, () => nodeRedRuntime()),
+      (e: Error) => e.message.includes(`needs Node.js >=${major}.${minor + 1}, this is ${process.version}`) && e.message.includes('NODE_RED_DIR'),
+    );
+    write(`>=${major}.${minor}`);
+    assert.equal(withEnv(tmp, () => nodeRedRuntime()).version, '9.0.0');
+  });
+
   it('without NODE_RED_DIR: the devDependency', function () {
     const r = withEnv(undefined, () => nodeRedRuntime());
     assert.equal(r.from, 'devDependency');

@@ -20,7 +20,13 @@ export interface NodeRedRuntime {
   from: string;
 }
 
-function readNodeRedPackage(dir: string): { version: string; main?: string } | null {
+interface NodeRedPackage {
+  version: string;
+  main?: string;
+  engines?: { node?: string };
+}
+
+function readNodeRedPackage(dir: string): NodeRedPackage | null {
   try {
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
     return pkg.name === 'node-red' ? pkg : null;
@@ -49,6 +55,14 @@ export function nodeRedRuntime(from: string = __dirname): NodeRedRuntime {
     source = 'devDependency';
   }
   const pkg = readNodeRedPackage(dir)!;
+  const floor = /^>=\s*(\d+(?:\.\d+){0,2})$/.exec(pkg.engines?.node?.trim() ?? '');
+  if (floor && olderThan(process.versions.node, floor[1]!)) {
+    // Else Node-RED 5 on Node 20 fails somewhere inside its dependencies.
+    throw new Error(
+      `Node-RED ${pkg.version} (${source}, ${dir}) needs Node.js ${pkg.engines!.node}, this is ${process.version}: ` +
+        'put a newer node first on PATH (.ci/run installs one into .ci/runtimes/) or unset NODE_RED_DIR',
+    );
+  }
   return {
     dir,
     version: pkg.version,
@@ -56,6 +70,13 @@ export function nodeRedRuntime(from: string = __dirname): NodeRedRuntime {
     redJs: path.join(dir, 'red.js'),
     from: source,
   };
+}
+
+function olderThan(version: string, floor: string): boolean {
+  const a = version.split('.').map(Number);
+  const b = floor.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) < (b[i] ?? 0);
+  return false;
 }
 
 /** A module as this Node-RED itself resolves it (its core nodes, its bcryptjs). */
