@@ -7,8 +7,8 @@
  * are medians of the per-round ratios (see measureAll).
  *
  * Compared: Buffer.concat of the chunks that make up each frame (the copy
- * ceiling for owned frames), @fastify/busboy's Dicer (collecting each part
- * into a Buffer), and our parser on the Content-Length path, on the
+ * ceiling for owned frames), @fastify/busboy's Dicer (driven as busboy drives
+ * it, collecting each part into a Buffer), and our parser on the Content-Length path, on the
  * boundary-search path (same stream without Content-Length) and in raw mode.
  */
 
@@ -31,6 +31,8 @@ const FRAMES = 200;
 const CHUNK_SIZES = [1024, 16 * 1024, 64 * 1024];
 const BOUNDARY = 'myboundary';
 const MEMORY_FRAMES = 15000; // 10 minutes at 25 fps
+/** Also time Dicer as this bench used to drive it (see runDicer). */
+const OLD_DICER = process.env.PARSER_BENCH_OLD_DICER === '1';
 
 /** A real gc() without needing `node --expose-gc`, so `npm run bench` can force collections. */
 const gc: (() => void) | null = (() => {
@@ -65,24 +67,38 @@ interface Approach {
 }
 
 /**
- * MB/s of input for each approach in each of RUNS rounds, after one warm-up.
+ * PARSER_BENCH_GC=each-run forces a full GC before every timed run, as this
+ * bench used to. That GC also throws away Dicer's optimised code (its parts,
+ * listeners and closures died with the previous run: `--trace-deopt` "weak
+ * objects" in Dicer._oninfo, SBMH.push, Readable internals) and Dicer needs
+ * ~100 MB of input to get it back, i.e. most of a run: kept only to compare.
+ */
+const GC_EACH_RUN = process.env.PARSER_BENCH_GC === 'each-run';
+
+/**
+ * MB/s of input for each approach in each of RUNS rounds. One full GC per
+ * case (so a case does not pay for the previous one's garbage), then a
+ * warm-up of ~BYTES_PER_RUN per approach, so every approach is timed in its
+ * steady state, as in a process that has been streaming for a while.
  * Rounds are interleaved (A B C, C B A, A B C, ...) so that load from other
  * processes hits every approach alike, and the order alternates so that what
  * one approach leaves behind (garbage, freed frame memory) is not always met
- * by the same next one. Each run
- * starts after a full GC and processes ~BYTES_PER_RUN, so approaches that
- * allocate the same owned frames pay the same allocation and GC cost.
+ * by the same next one. No GC is forced between timed runs: each approach
+ * meets the collections its own allocation (and, alternately, its
+ * neighbours') triggers, as it would in production.
  */
 async function measureAll(approaches: Approach[]): Promise<number[][]> {
   const rates: number[][] = approaches.map(() => []);
-  for (const a of approaches) await a.fn(); // warm-up
+  const repsOf = (a: Approach): number => Math.max(1, Math.round(BYTES_PER_RUN / a.bytes));
+  gc?.();
+  for (const a of approaches) for (let k = 0, reps = repsOf(a); k < reps; k++) await a.fn(); // warm-up
   for (let r = 0; r < RUNS; r++) {
     const order = approaches.map((_, i) => i);
     if (r % 2 === 1) order.reverse();
     for (const i of order) {
       const a = approaches[i]!;
-      const reps = Math.max(1, Math.round(BYTES_PER_RUN / a.bytes));
-      gc?.();
+      const reps = repsOf(a);
+      if (GC_EACH_RUN) gc?.();
       const t0 = process.hrtime.bigint();
       for (let k = 0; k < reps; k++) await a.fn();
       const ns = Number(process.hrtime.bigint() - t0);
@@ -102,11 +118,12 @@ function pairedRatio(a: number[], b: number[]): number {
 
 /**
  * The last parser and Dicer of each run stay referenced, as in a process that
- * is streaming: the full GC before a run then collects garbage, not the
- * approach itself. Without this, V8 drops their optimised code at every forced
- * GC (its embedded callback and object shapes died with the previous run:
- * `--trace-deopt` "weak objects") and the next run is spent partly in
- * unoptimised code, which Buffer.concat, a builtin, never is.
+ * is streaming: a full GC (a natural one, or a forced one with
+ * PARSER_BENCH_GC=each-run) then collects garbage, not the approach itself.
+ * Without this, V8 drops our parser's optimised code at such a GC (its
+ * embedded callback and object shapes died with the previous run:
+ * `--trace-deopt` "weak objects"), which Buffer.concat, a builtin, never
+ * pays. For Dicer this is not enough (see GC_EACH_RUN).
  */
 const live = new Map<string, unknown>();
 
@@ -119,21 +136,60 @@ function runParser(key: string, chunks: Buffer[], boundary: string | null | unde
   if (n !== expected) throw new Error(`parser emitted ${n} frames, expected ${expected}`);
 }
 
-async function runDicer(chunks: Buffer[], expected: number): Promise<void> {
+/**
+ * A 'drain' that never comes leaves nothing for the event loop to do, and the
+ * process would exit quietly with half a report: say so instead.
+ */
+let dicerWaiting = false;
+process.on('exit', (code) => {
+  if (dicerWaiting && code === 0) {
+    console.error("Dicer never emitted 'drain': the benchmark stopped early");
+    process.exitCode = 1;
+  }
+});
+
+/**
+ * Dicer driven the way busboy drives it (lib/types/multipart.js), which is how
+ * it is meant to be used:
+ *  - each part gets `_readableState.sync = false` before its 'data' listener,
+ *    so data pushed into a flowing part is emitted at once instead of being
+ *    buffered until the next tick. Without it a part's push() returns false
+ *    past 16 KiB, Dicer holds the write callback until the part is read or
+ *    ends, and for the last part before the closing delimiter it never calls
+ *    it (its 'end' handler emits 'finish' instead of unpausing), so 'drain'
+ *    never comes;
+ *  - every write() that returns false waits for 'drain', as a Writable must
+ *    be written (and as socket.pipe(dicer) would). Writes of 16 KiB and more
+ *    always return false (the Writable's highWaterMark), so each of those
+ *    costs one 'drain' turn, which a stream consumer pays in production too.
+ * With `old` it is driven as this bench did before: no sync override, every
+ * chunk written at once without looking at write()'s result, which makes
+ * Dicer look slower than it is (PARSER_BENCH_OLD_DICER=1 adds that row, to
+ * compare the two in the same rounds).
+ */
+async function runDicer(chunks: Buffer[], expected: number, old = false): Promise<void> {
   let n = 0;
   const d = new Dicer({ boundary: BOUNDARY });
-  live.set('dicer', d);
-  d.on('part', (part: NodeJS.ReadableStream) => {
+  live.set(old ? 'dicer-old' : 'dicer', d);
+  d.on('part', (part: NodeJS.ReadableStream & { _readableState: { sync: boolean } }) => {
+    if (!old) part._readableState.sync = false;
     const bufs: Buffer[] = [];
     part.on('data', (b: Buffer) => bufs.push(b));
     part.on('end', () => {
       if (Buffer.concat(bufs).length > 0) n++;
     });
   });
-  // Written without waiting for 'drain': with 64 KiB writes Dicer's drain
-  // never comes (a callback held for a part that has already ended), so let
-  // the Writable queue the chunks; it still parses them in order.
-  for (const c of chunks) d.write(c);
+  if (old) {
+    for (const c of chunks) d.write(c);
+  } else {
+    for (const c of chunks) {
+      if (!d.write(c)) {
+        dicerWaiting = true;
+        await once(d, 'drain');
+        dicerWaiting = false;
+      }
+    }
+  }
   const finished = once(d, 'finish'); // may fire inside end()
   d.end();
   await finished;
@@ -202,7 +258,7 @@ async function throughput(): Promise<string[]> {
       const rw = chunked(raw, size);
       const pieces = piecesPerFrame(cl, frameEnds);
       const n = c.frames.length;
-      const runs = await measureAll([
+      const approaches: Approach[] = [
         {
           name: 'concat',
           bytes: withCl.length,
@@ -216,18 +272,27 @@ async function throughput(): Promise<string[]> {
         { name: 'cl', bytes: withCl.length, fn: () => runParser('cl', cl, BOUNDARY, n) },
         { name: 'search', bytes: noCl.length, fn: () => runParser('search', nc, BOUNDARY, n) },
         { name: 'raw', bytes: raw.length, fn: () => runParser('raw', rw, null, n) },
-      ]);
-      const [concatRuns, dicerRuns, oursRuns, searchRuns, rawRuns] = runs as [number[], number[], number[], number[], number[]];
-      const [concat, dicer, ours, search, rawRate] = runs.map(median) as [number, number, number, number, number];
-      add('Buffer.concat per frame (copy ceiling)', fmt(concat));
-      add('@fastify/busboy Dicer', fmt(dicer));
-      add('MjpegParser, Content-Length path', fmt(ours));
-      add('MjpegParser, boundary search (no Content-Length)', fmt(search));
-      add('MjpegParser, raw JPEG mode', fmt(rawRate));
+      ];
+      if (OLD_DICER) approaches.push({ name: 'dicer-old', bytes: withCl.length, fn: () => runDicer(cl, n, true) });
+      const runs = await measureAll(approaches);
+      const by = (name: string): number[] => runs[approaches.findIndex((a) => a.name === name)]!;
+      const concatRuns = by('concat');
+      const dicerRuns = by('dicer');
+      const oursRuns = by('cl');
+      const searchRuns = by('search');
+      const rawRuns = by('raw');
+      add('Buffer.concat per frame (copy ceiling)', fmt(median(concatRuns)));
+      add('@fastify/busboy Dicer (driven as busboy does)', fmt(median(dicerRuns)));
+      if (OLD_DICER) add('Dicer as the old bench drove it (no drain, no sync)', fmt(median(by('dicer-old'))));
+      add('MjpegParser, Content-Length path', fmt(median(oursRuns)));
+      add('MjpegParser, boundary search (no Content-Length)', fmt(median(searchRuns)));
+      add('MjpegParser, raw JPEG mode', fmt(median(rawRuns)));
+      const pct = (a: number[], b: number[]): string => `${Math.round(100 * pairedRatio(a, b))}%`;
       ratios.push(
-        `${c.label} ${size / 1024} KiB (avg frame ${avg} B): CL path ${Math.round(100 * pairedRatio(oursRuns, concatRuns))}% of concat, ` +
+        `${c.label} ${size / 1024} KiB (avg frame ${avg} B): CL path ${pct(oursRuns, concatRuns)} of concat, ` +
           `${pairedRatio(oursRuns, dicerRuns).toFixed(2)}x Dicer; search path ${pairedRatio(searchRuns, dicerRuns).toFixed(2)}x Dicer; ` +
-          `raw ${pairedRatio(rawRuns, dicerRuns).toFixed(2)}x Dicer`,
+          `raw ${pairedRatio(rawRuns, dicerRuns).toFixed(2)}x Dicer; Dicer ${pct(dicerRuns, concatRuns)} of concat` +
+          (OLD_DICER ? `; old-bench Dicer ${pairedRatio(by('dicer-old'), dicerRuns).toFixed(2)}x Dicer` : ''),
       );
     }
   }
@@ -276,7 +341,8 @@ function memory(): string[] {
 
 async function main(): Promise<void> {
   console.log(
-    `# Parser benchmark (node ${process.version}, ${FRAMES} frames per stream, median of ${RUNS} interleaved rounds; ` +
+    `# Parser benchmark (node ${process.version}, ${FRAMES} frames per stream, median of ${RUNS} interleaved rounds` +
+      ` of ~${BYTES_PER_RUN / 1e6} MB after a warm-up of as much${GC_EACH_RUN ? ', full GC before each run' : ''}; ` +
       `ratios: median of per-round ratios)\n`,
   );
   for (const l of await throughput()) console.log(l);
