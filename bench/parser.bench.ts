@@ -3,8 +3,11 @@
  *
  * Input: Axis-style multipart streams of real JPEG frames (jpeg-js encoded,
  * VGA ~40 KB and 1080p ~190 KB), cut into 1 KiB, 16 KiB and 64 KiB chunks.
- * Figures are MB/s of input (1 MB = 1e6 bytes), median of RUNS runs; ratios
- * are medians of the per-round ratios (see measureAll).
+ * Figures are MB of input (1 MB = 1e6 bytes) per second of wall time and per
+ * second of this process's CPU time, median of RUNS runs; ratios are medians
+ * of the per-round ratios (see measureAll). On a machine shared with other
+ * work, CPU time is the steadier of the two: time this process spends
+ * descheduled is not counted, GC work on helper threads is.
  *
  * Compared: Buffer.concat of the chunks that make up each frame (the copy
  * ceiling for owned frames), @fastify/busboy's Dicer (driven as busboy drives
@@ -87,8 +90,15 @@ const GC_EACH_RUN = process.env.PARSER_BENCH_GC === 'each-run';
  * meets the collections its own allocation (and, alternately, its
  * neighbours') triggers, as it would in production.
  */
-async function measureAll(approaches: Approach[]): Promise<number[][]> {
-  const rates: number[][] = approaches.map(() => []);
+interface Rates {
+  /** Per approach, per round: MB of input per second of wall time. */
+  wall: number[][];
+  /** The same per second of process CPU time (user + system, all threads). */
+  cpu: number[][];
+}
+
+async function measureAll(approaches: Approach[]): Promise<Rates> {
+  const rates: Rates = { wall: approaches.map(() => []), cpu: approaches.map(() => []) };
   const repsOf = (a: Approach): number => Math.max(1, Math.round(BYTES_PER_RUN / a.bytes));
   gc?.();
   for (const a of approaches) for (let k = 0, reps = repsOf(a); k < reps; k++) await a.fn(); // warm-up
@@ -99,10 +109,14 @@ async function measureAll(approaches: Approach[]): Promise<number[][]> {
       const a = approaches[i]!;
       const reps = repsOf(a);
       if (GC_EACH_RUN) gc?.();
+      const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       for (let k = 0; k < reps; k++) await a.fn();
       const ns = Number(process.hrtime.bigint() - t0);
-      rates[i]!.push((a.bytes * reps) / 1e6 / (ns / 1e9));
+      const c = process.cpuUsage(c0);
+      const mb = (a.bytes * reps) / 1e6;
+      rates.wall[i]!.push(mb / (ns / 1e9));
+      rates.cpu[i]!.push(mb / ((c.user + c.system) / 1e6));
     }
   }
   return rates;
@@ -114,6 +128,13 @@ async function measureAll(approaches: Approach[]): Promise<number[][]> {
  */
 function pairedRatio(a: number[], b: number[]): number {
   return median(a.map((x, r) => x / b[r]!));
+}
+
+/** `median [min-max]` of the per-round ratios, as a percentage or a factor. */
+function ratioSpread(a: number[], b: number[], pct: boolean): string {
+  const rs = a.map((x, r) => x / b[r]!);
+  const f = (x: number): string => (pct ? `${Math.round(100 * x)}%` : `${x.toFixed(2)}x`);
+  return `${f(median(rs))} [${f(Math.min(...rs))}-${f(Math.max(...rs))}]`;
 }
 
 /**
@@ -230,13 +251,19 @@ async function throughput(): Promise<string[]> {
     { label: 'VGA', frames: Array.from({ length: FRAMES }, (_, i) => vgaJpeg(1 + (i % 4))) },
     { label: '1080p', frames: Array.from({ length: FRAMES }, (_, i) => hdJpeg(1 + (i % 2))) },
   ];
-  const rows = new Map<string, string[]>();
-  const add = (name: string, v: string): void => {
-    if (!rows.has(name)) rows.set(name, []);
-    rows.get(name)!.push(v);
+  const table = (): { rows: Map<string, string[]>; ratios: string[]; add: (name: string, v: string) => void } => {
+    const rows = new Map<string, string[]>();
+    return {
+      rows,
+      ratios: [],
+      add: (name, v) => {
+        if (!rows.has(name)) rows.set(name, []);
+        rows.get(name)!.push(v);
+      },
+    };
   };
+  const tables = { wall: table(), cpu: table() };
   const header: string[] = [];
-  const ratios: string[] = [];
   for (const c of cases) {
     const avg = Math.round(c.frames.reduce((a, f) => a + f.length, 0) / c.frames.length);
     // A closing delimiter at the end, which Dicer insists on.
@@ -274,31 +301,44 @@ async function throughput(): Promise<string[]> {
         { name: 'raw', bytes: raw.length, fn: () => runParser('raw', rw, null, n) },
       ];
       if (OLD_DICER) approaches.push({ name: 'dicer-old', bytes: withCl.length, fn: () => runDicer(cl, n, true) });
-      const runs = await measureAll(approaches);
-      const by = (name: string): number[] => runs[approaches.findIndex((a) => a.name === name)]!;
-      const concatRuns = by('concat');
-      const dicerRuns = by('dicer');
-      const oursRuns = by('cl');
-      const searchRuns = by('search');
-      const rawRuns = by('raw');
-      add('Buffer.concat per frame (copy ceiling)', fmt(median(concatRuns)));
-      add('@fastify/busboy Dicer (driven as busboy does)', fmt(median(dicerRuns)));
-      if (OLD_DICER) add('Dicer as the old bench drove it (no drain, no sync)', fmt(median(by('dicer-old'))));
-      add('MjpegParser, Content-Length path', fmt(median(oursRuns)));
-      add('MjpegParser, boundary search (no Content-Length)', fmt(median(searchRuns)));
-      add('MjpegParser, raw JPEG mode', fmt(median(rawRuns)));
-      const pct = (a: number[], b: number[]): string => `${Math.round(100 * pairedRatio(a, b))}%`;
-      ratios.push(
-        `${c.label} ${size / 1024} KiB (avg frame ${avg} B): CL path ${pct(oursRuns, concatRuns)} of concat, ` +
-          `${pairedRatio(oursRuns, dicerRuns).toFixed(2)}x Dicer; search path ${pairedRatio(searchRuns, dicerRuns).toFixed(2)}x Dicer; ` +
-          `raw ${pairedRatio(rawRuns, dicerRuns).toFixed(2)}x Dicer; Dicer ${pct(dicerRuns, concatRuns)} of concat` +
-          (OLD_DICER ? `; old-bench Dicer ${pairedRatio(by('dicer-old'), dicerRuns).toFixed(2)}x Dicer` : ''),
-      );
+      const rates = await measureAll(approaches);
+      for (const [kind, runs] of [
+        ['wall', rates.wall],
+        ['cpu', rates.cpu],
+      ] as const) {
+        const by = (name: string): number[] => runs[approaches.findIndex((a) => a.name === name)]!;
+        const concatRuns = by('concat');
+        const dicerRuns = by('dicer');
+        const oursRuns = by('cl');
+        const searchRuns = by('search');
+        const rawRuns = by('raw');
+        const t = tables[kind];
+        t.add('Buffer.concat per frame (copy ceiling)', fmt(median(concatRuns)));
+        t.add('@fastify/busboy Dicer (driven as busboy does)', fmt(median(dicerRuns)));
+        if (OLD_DICER) t.add('Dicer as the old bench drove it (no drain, no sync)', fmt(median(by('dicer-old'))));
+        t.add('MjpegParser, Content-Length path', fmt(median(oursRuns)));
+        t.add('MjpegParser, boundary search (no Content-Length)', fmt(median(searchRuns)));
+        t.add('MjpegParser, raw JPEG mode', fmt(median(rawRuns)));
+        t.ratios.push(
+          `${c.label} ${size / 1024} KiB (avg frame ${avg} B): CL path ${ratioSpread(oursRuns, concatRuns, true)} of concat, ` +
+            `${ratioSpread(oursRuns, dicerRuns, false)} Dicer; search path ${pairedRatio(searchRuns, dicerRuns).toFixed(2)}x Dicer; ` +
+            `raw ${pairedRatio(rawRuns, dicerRuns).toFixed(2)}x Dicer; Dicer ${ratioSpread(dicerRuns, concatRuns, true)} of concat` +
+            (OLD_DICER ? `; old-bench Dicer ${pairedRatio(by('dicer-old'), dicerRuns).toFixed(2)}x Dicer` : ''),
+        );
+      }
     }
   }
-  const lines = [`| approach (MB/s of input) | ${header.join(' | ')} |`, `|---|${header.map(() => '---:').join('|')}|`];
-  for (const [name, vals] of rows) lines.push(`| ${name} | ${vals.join(' | ')} |`);
-  return [...lines, '', ...ratios.map((r) => `- ${r}`)];
+  const out: string[] = [];
+  for (const [kind, title] of [
+    ['wall', 'MB/s of input, wall time'],
+    ['cpu', 'MB of input per CPU-second'],
+  ] as const) {
+    const t = tables[kind];
+    out.push(`### ${title}`, '', `| approach | ${header.join(' | ')} |`, `|---|${header.map(() => '---:').join('|')}|`);
+    for (const [name, vals] of t.rows) out.push(`| ${name} | ${vals.join(' | ')} |`);
+    out.push('', ...t.ratios.map((r) => `- ${r}`), '');
+  }
+  return out;
 }
 
 function memory(): string[] {
@@ -343,7 +383,7 @@ async function main(): Promise<void> {
   console.log(
     `# Parser benchmark (node ${process.version}, ${FRAMES} frames per stream, median of ${RUNS} interleaved rounds` +
       ` of ~${BYTES_PER_RUN / 1e6} MB after a warm-up of as much${GC_EACH_RUN ? ', full GC before each run' : ''}; ` +
-      `ratios: median of per-round ratios)\n`,
+      `ratios: median [min-max] of per-round ratios)\n`,
   );
   for (const l of await throughput()) console.log(l);
   console.log('\n## Memory\n');
