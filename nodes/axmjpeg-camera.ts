@@ -8,7 +8,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { CameraHttpClient, CameraEndpoint } from '../src/http';
 import { StreamHub } from '../src/hub';
-import { StreamSession, Frame } from '../src/session';
+import { StreamSession, Frame, type StateChange } from '../src/session';
 import { HttpStreamSource } from '../src/http-source';
 import { StreamSettings, streamKey, validateStreamSettings, buildRequestTarget } from '../src/vapix-url';
 import { fetchSnapshot } from '../src/snapshot';
@@ -17,7 +17,7 @@ import { jpegSize } from '../src/jpeg/jpeg-info';
 import { CameraError, ErrorCodes } from '../src/errors';
 import { asTlsConfigNode, endpointFrom, Credentials } from './lib/endpoint';
 import { DeployedCamera, MAX_TESTS_PER_MINUTE, registerTestEndpoint } from './lib/connection-test';
-import type { AxisCameraApi, CameraSubscriber, CameraSubscription, DeviceInfo, SnapshotResult } from './lib/types';
+import type { AxisCameraApi, CameraSubscriber, CameraSubscription, DeviceInfo, SnapshotRequest, SnapshotResult } from './lib/types';
 
 interface AxisCameraDef extends NodeDef {
   host: string;
@@ -185,11 +185,56 @@ export = function (RED: NodeAPI): void {
       return best;
     };
 
-    node.snapshot = async (overrides?: StreamSettings, signal?: AbortSignal): Promise<SnapshotResult> => {
+    node.snapshot = async (overrides?: StreamSettings, signal?: AbortSignal, opts: SnapshotRequest = {}): Promise<SnapshotResult> => {
       const settings = settingsFor(overrides);
-      const data = await fetchSnapshot(getClient(), settings, signal, Math.round(maxFrameMB * 1024 * 1024));
+      const data = await fetchSnapshot(getClient(), settings, {
+        ...(signal ? { signal } : {}),
+        maxBytes: Math.round(maxFrameMB * 1024 * 1024),
+        skipFrames: opts.skipFrames ?? 0,
+      });
       const size = jpegSize(data);
       return { data, source: 'camera', time: Date.now(), width: size?.width ?? null, height: size?.height ?? null };
+    };
+
+    node.nextFrame = (overrides: StreamSettings | undefined, signal: AbortSignal, minSeq = 1): Promise<Frame> | null => {
+      let wanted: string;
+      try {
+        wanted = imageKey(settingsFor(overrides));
+      } catch {
+        return null;
+      }
+      const live: StreamSession[] = [];
+      for (const [key, st] of streams) {
+        const session = hub.get(key);
+        if (session && session.state === 'streaming' && imageKey(st) === wanted) live.push(session);
+      }
+      if (live.length === 0) return null;
+      return new Promise<Frame>((resolve, reject) => {
+        const onFrame = (f: Frame): void => {
+          if (f.seq < minSeq) return;
+          cleanup();
+          resolve(f);
+        };
+        const onAbort = (): void => {
+          cleanup();
+          reject(signal.reason instanceof Error ? signal.reason : new CameraError(ErrorCodes.ABORTED, 'Waiting for a frame was cancelled'));
+        };
+        // The stream going away must not leave the wait (and its listener) behind until the timeout.
+        const onState = (c: StateChange): void => {
+          if (c.state === 'streaming') return;
+          if (live.every((s) => s.state !== 'streaming')) {
+            cleanup();
+            reject(c.error ?? new CameraError(ErrorCodes.STREAM_ENDED, 'The live stream stopped before a new frame'));
+          }
+        };
+        const cleanup = (): void => {
+          for (const s of live) s.off('frame', onFrame).off('state', onState);
+          signal.removeEventListener('abort', onAbort);
+        };
+        if (signal.aborted) return onAbort();
+        for (const s of live) s.on('frame', onFrame).on('state', onState);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
     };
 
     node.httpClient = () => getClient();

@@ -12,6 +12,7 @@ import { CameraError, ErrorCodes, isCameraError, type ErrorCode } from '../src/e
 import { jpegSize } from '../src/jpeg/jpeg-info';
 import { snapshotFilename } from '../src/snapshot-name';
 import { SharedRequests } from '../src/shared-requests';
+import { MAX_SKIP_FRAMES } from '../src/snapshot';
 import { toCameraError } from '../src/session';
 import { buildRequestTarget, validateStreamSettings, type StreamSettings } from '../src/vapix-url';
 import type { AxisCameraApi, FrameMeta, SnapshotResult } from './lib/types';
@@ -37,12 +38,18 @@ interface SnapshotNodeDef extends NodeDef {
   maxAge?: string | number;
   /** Seconds. */
   timeout?: string | number;
+  /** 'max-age' (default): a live frame up to maxAge old will do; 'fresh': only a frame captured after the trigger. */
+  freshness?: string;
+  /** Frames dropped at the start of a stream (auto-exposure settling), and images dropped per camera request. */
+  skipFrames?: string | number;
 }
 
 interface NodeSettings {
   overrides: StreamSettings;
   maxAgeMs: number;
   timeoutMs: number;
+  fresh: boolean;
+  skipFrames: number;
 }
 
 type Done = (err?: Error) => void;
@@ -73,7 +80,11 @@ function parseNodeSettings(config: SnapshotNodeDef): NodeSettings {
   const maxAgeMs = Math.round(numberSetting('max age', config.maxAge, DEFAULT_MAX_AGE_MS, 0, MAX_MAX_AGE_MS));
   // Below 0.1 s a camera cannot answer at all: treat as a typo rather than fail every request.
   const timeoutMs = Math.round(numberSetting('timeout', config.timeout, DEFAULT_TIMEOUT_S, 0.1, MAX_TIMEOUT_S) * 1000);
-  return { overrides, maxAgeMs, timeoutMs };
+  const freshness = isUnset(config.freshness) ? 'max-age' : String(config.freshness);
+  if (freshness !== 'max-age' && freshness !== 'fresh') throw invalid(`freshness must be "max-age" or "fresh", got "${freshness}"`);
+  const skipFrames = numberSetting('skip frames', config.skipFrames, 0, 0, MAX_SKIP_FRAMES);
+  if (!Number.isInteger(skipFrames)) throw invalid(`skip frames must be a whole number, got "${String(config.skipFrames)}"`);
+  return { overrides, maxAgeMs, timeoutMs, fresh: freshness === 'fresh', skipFrames };
 }
 
 /** msg.resolution / msg.camera / msg.compression win over the node's settings. */
@@ -176,20 +187,23 @@ export = function (RED: NodeAPI) {
 
     async function handle(msg: NodeMessageInFlow, send: Send, done: Done): Promise<void> {
       if (configError || !settings || !camera) return report(configError ?? invalid('snapshot node is not configured'), msg, done);
-      const { maxAgeMs, timeoutMs } = settings;
+      const { maxAgeMs, timeoutMs, fresh, skipFrames } = settings;
+      // Before anything else: 'fresh' means captured after this moment.
+      const mark = flights.mark();
       let overrides: StreamSettings;
       let key: string;
       try {
         overrides = { ...settings.overrides, ...msgOverrides(msg as unknown as Record<string, unknown>) };
-        key = `${camera.id}|${buildRequestTarget(camera.settingsFor(overrides), 'jpeg')}`;
+        key = `${camera.id}|${buildRequestTarget(camera.settingsFor(overrides), 'jpeg')}|${skipFrames}`;
       } catch (err) {
         return report(toCameraError(err), msg, done);
       }
 
-      if (maxAgeMs > 0) {
+      if (!fresh && maxAgeMs > 0) {
         try {
           const live = camera.latestFrame(overrides);
-          if (live && Date.now() - live.time <= maxAgeMs && isJpegStart(live.data)) {
+          // The first frames of a stream that just started are what skip frames is there to avoid.
+          if (live && live.seq > skipFrames && Date.now() - live.time <= maxAgeMs && isJpegStart(live.data)) {
             output(msg, live.data, { seq: live.seq, time: live.time, source: 'stream', headers: live.headers ?? {} }, send);
             return done();
           }
@@ -206,7 +220,24 @@ export = function (RED: NodeAPI) {
         );
       }, timeoutMs);
       try {
-        const result = await flights.join(key, (signal) => camera.snapshot(overrides, signal), controller.signal);
+        if (fresh) {
+          // A running stream's next frame is captured after the trigger, and costs the camera nothing.
+          let next: ReturnType<typeof camera.nextFrame> = null;
+          try {
+            next = camera.nextFrame(overrides, controller.signal, skipFrames + 1);
+          } catch {
+            next = null;
+          }
+          const live = next ? await next.catch((err: unknown) => (controller.signal.aborted ? Promise.reject(err) : null)) : null;
+          if (live && isJpegStart(live.data)) {
+            output(msg, live.data, { seq: live.seq, time: live.time, source: 'stream', headers: live.headers ?? {} }, send);
+            return done();
+          }
+        }
+        const start = (signal: AbortSignal): Promise<SnapshotResult> => camera.snapshot(overrides, signal, { skipFrames });
+        const result = fresh
+          ? await flights.joinStartedAfter(key, start, controller.signal, mark)
+          : await flights.join(key, start, controller.signal);
         if (!Buffer.isBuffer(result.data) || !isJpegStart(result.data)) {
           throw new CameraError(ErrorCodes.NOT_JPEG, RED._('axmjpeg-snapshot.errors.not-jpeg', { camera: camera.displayName }));
         }

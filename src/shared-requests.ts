@@ -7,6 +7,8 @@
  * only when the last waiter has gone, with the reason `cancelled()` gives.
  */
 interface Flight<T> {
+  /** Order of opening: flights with a higher id started later. */
+  id: number;
   promise: Promise<T>;
   controller: AbortController;
   waiters: number;
@@ -15,6 +17,7 @@ interface Flight<T> {
 
 export class SharedRequests<T> {
   private readonly flights = new Map<string, Flight<T>>();
+  private opened = 0;
 
   constructor(private readonly cancelled: () => unknown) {}
 
@@ -58,9 +61,36 @@ export class SharedRequests<T> {
     });
   }
 
+  /** A point in time for joinStartedAfter(): requests opened from now on are after it. */
+  mark(): number {
+    return this.opened;
+  }
+
+  /**
+   * join(), but never a request opened before `mark`: a caller that wants an
+   * image taken after its trigger waits for an older request to end, then
+   * joins (or opens) the next one, so a burst still shares one request.
+   */
+  async joinStartedAfter(key: string, start: (signal: AbortSignal) => Promise<T>, signal: AbortSignal, mark: number): Promise<T> {
+    for (;;) {
+      const f = this.flights.get(key);
+      if (!f || f.id > mark) return this.join(key, start, signal);
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => reject(signal.reason);
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        const settle = (): void => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        f.promise.then(settle, settle);
+      });
+    }
+  }
+
   private open(key: string, start: (signal: AbortSignal) => Promise<T>): Flight<T> {
     const controller = new AbortController();
-    const f: Flight<T> = { controller, waiters: 0, settled: false, promise: Promise.resolve().then(() => start(controller.signal)) };
+    const f: Flight<T> = { id: ++this.opened, controller, waiters: 0, settled: false, promise: Promise.resolve().then(() => start(controller.signal)) };
     const finish = (): void => {
       f.settled = true;
       if (this.flights.get(key) === f) this.flights.delete(key);

@@ -84,6 +84,11 @@ export interface SnapshotResult {
   height: number | null;
 }
 
+export interface SnapshotRequest {
+  /** Images the camera gives for this request that are dropped first (auto-exposure settling, a stale buffer). */
+  skipFrames?: number;
+}
+
 export interface DeviceInfo {
   model?: string;
   firmware?: string;
@@ -103,7 +108,12 @@ export interface AxisCameraApi extends Node {
   /** The newest frame of a running stream with these settings, if any. */
   latestFrame(overrides?: StreamSettings): Frame | null;
   /** One JPEG from `/axis-cgi/jpg/image.cgi` (or the custom path's stream for non-Axis sources). */
-  snapshot(overrides?: StreamSettings, signal?: AbortSignal): Promise<SnapshotResult>;
+  snapshot(overrides?: StreamSettings, signal?: AbortSignal, opts?: SnapshotRequest): Promise<SnapshotResult>;
+  /**
+   * The next frame (seq >= minSeq) of a running live stream with these image settings, or null when
+   * none is streaming: a frame captured after the call. Rejects when `signal` aborts or the stream stops.
+   */
+  nextFrame(overrides: StreamSettings | undefined, signal: AbortSignal, minSeq?: number): Promise<Frame> | null;
   deviceInfo(signal?: AbortSignal): Promise<DeviceInfo>;
   /** The camera's HTTP client (auth, TLS, sockets owned by this config node; closed with it). Throws a CameraError when misconfigured. */
   httpClient(): CameraHttpClient;

@@ -315,6 +315,102 @@ describe('snapshot node', function () {
     assert.equal(caught.length, 0);
   });
 
+  /** The simulator's stamp in a JPEG: `axis-sim seq=N`. */
+  const simSeq = (b: Buffer): number => Number(/axis-sim seq=(\d+)/.exec(b.toString('latin1'))?.[1] ?? NaN);
+
+  it('fresh: the next frame of a running live stream, captured after the trigger, without asking the camera', async () => {
+    sim = await startSimulator({ auth: 'digest', defaultFps: 10 });
+    await helper.load([cameraNode, snapshotNode], flow(sim.port, { freshness: 'fresh', maxAge: 60000 }), creds());
+    const cam = helper.getNode('cam') as AxisCameraApi;
+    sub = cam.subscribe(undefined, { onFrame: () => undefined });
+    await waitFor(() => (cam.latestFrame()?.seq ?? 0) >= 2, 8000, 'live frames');
+    const image = imageCgiRequests(sim);
+    const out = collect('out');
+    const before = cam.latestFrame()!;
+    const t0 = Date.now();
+    helper.getNode('s').receive({ payload: 1 });
+    await waitFor(() => out.length === 1, 5000, 'snapshot');
+    const m = out[0]!;
+    assert.equal(m.snapshot.source, 'stream');
+    assert.ok(m.frame.seq > before.seq, `seq ${m.frame.seq} after ${before.seq}`);
+    assert.ok(m.frame.time >= t0, 'captured after the trigger');
+    assert.equal(image.count, 0, 'no image.cgi request');
+  });
+
+  it('fresh without a stream: a camera request already under way is not shared, triggers arriving together are', async () => {
+    sim = await startSimulator({ auth: 'none' });
+    await helper.load([cameraNode, snapshotNode], flow(sim.port, { freshness: 'fresh', resolution: '320x240' }), creds());
+    const out = collect('out');
+    const completed = collect('completed');
+    const node = helper.getNode('s');
+    node.receive({ payload: 'warm' });
+    await waitFor(() => out.length === 1, 8000, 'warm-up');
+    const served = sim.stats.snapshots;
+    // Slow answers: the first request is surely still under way when the next triggers come.
+    sim.setFault({ kind: 'slow', bytesPerSec: 20_000 });
+    node.receive({ topic: 'first' });
+    await waitFor(() => sim!.stats.snapshots === served + 1, 5000, 'first request under way');
+    node.receive({ topic: 'second' });
+    node.receive({ topic: 'third' });
+    await waitFor(() => out.length === 4 && completed.length === 4, 10_000, 'all three');
+    assert.equal(sim.stats.snapshots - served, 2, 'one request for the first, one shared by the two later triggers');
+    const byTopic = new Map(out.slice(1).map((m) => [m.topic, simSeq(m.payload)]));
+    assert.ok(byTopic.get('second')! > byTopic.get('first')!, 'the later triggers got a later image');
+    assert.equal(byTopic.get('second'), byTopic.get('third'));
+  });
+
+  it('skip frames on a stream the snapshot opens (custom path): the first N frames are dropped', async () => {
+    sim = await startSimulator({ auth: 'digest', defaultFps: 25 });
+    await helper.load(
+      [cameraNode, snapshotNode],
+      flow(sim.port, { maxAge: 0, skipFrames: 3 }, { customPath: '/axis-cgi/mjpg/video.cgi?resolution=320x240&fps=25' }),
+      creds(),
+    );
+    const out = collect('out');
+    helper.getNode('s').receive({ payload: 1 });
+    await waitFor(() => out.length === 1, 8000, 'snapshot');
+    assert.equal(simSeq(out[0]!.payload), 4, 'the fourth frame of the stream');
+    assert.equal(out[0]!.snapshot.source, 'camera');
+  });
+
+  it('skip frames on a still endpoint: N more requests, one at a time, the last kept', async () => {
+    sim = await startSimulator({ auth: 'digest' });
+    await helper.load([cameraNode, snapshotNode], flow(sim.port, { maxAge: 0, skipFrames: 2 }), creds());
+    const out = collect('out');
+    helper.getNode('s').receive({ payload: 1 });
+    await waitFor(() => out.length === 1, 8000, 'snapshot');
+    assert.equal(sim.stats.snapshots, 3);
+    assert.equal(simSeq(out[0]!.payload), 3);
+  });
+
+  it('skip frames: a live stream that has just started is not used before frame N+1', async () => {
+    sim = await startSimulator({ auth: 'digest', defaultFps: 5 });
+    await helper.load([cameraNode, snapshotNode], flow(sim.port, { maxAge: 60000, skipFrames: 50 }), creds());
+    const cam = helper.getNode('cam') as AxisCameraApi;
+    sub = cam.subscribe(undefined, { onFrame: () => undefined });
+    await waitFor(() => cam.latestFrame() !== null, 8000, 'first live frame');
+    const out = collect('out');
+    helper.getNode('s').receive({ payload: 1 });
+    await waitFor(() => out.length === 1, 8000, 'snapshot');
+    assert.equal(out[0]!.snapshot.source, 'camera');
+  });
+
+  for (const [cfg, re] of [
+    [{ freshness: 'newest' }, /freshness/],
+    [{ skipFrames: 2.5 }, /skip frames/],
+    [{ skipFrames: 101 }, /skip frames/],
+  ] as const) {
+    it(`invalid ${JSON.stringify(cfg)} → ERR_INVALID_SETTING naming the field`, async () => {
+      sim = await startSimulator({ auth: 'digest' });
+      await helper.load([cameraNode, snapshotNode], flow(sim.port, cfg), creds());
+      const caught = collect('caught');
+      helper.getNode('s').receive({ payload: 1 });
+      await waitFor(() => caught.length === 1, 3000, 'error');
+      assert.equal(caught[0]!.error.code, 'ERR_INVALID_SETTING');
+      assert.match(caught[0]!.error.message, re);
+    });
+  }
+
   it('invalid settings: red status at start, every input reported, no throw', async () => {
     sim = await startSimulator({ auth: 'digest' });
     await helper.load([cameraNode, snapshotNode], flow(sim.port, { maxAge: -5 }), creds());
