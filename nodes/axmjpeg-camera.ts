@@ -10,6 +10,7 @@ import { CameraHttpClient, CameraEndpoint } from '../src/http';
 import { StreamHub } from '../src/hub';
 import { StreamSession, Frame, type StateChange } from '../src/session';
 import { HttpStreamSource } from '../src/http-source';
+import { DEFAULT_POLL_FPS, PollingJpegSource } from '../src/polling-source';
 import { StreamSettings, streamKey, validateStreamSettings, buildRequestTarget } from '../src/vapix-url';
 import { fetchSnapshot } from '../src/snapshot';
 import { fetchDeviceInfo } from '../src/device-info';
@@ -39,6 +40,8 @@ interface AxisCameraDef extends NodeDef {
   text: boolean;
   textstring: string;
   customPath: string;
+  /** 'mjpeg' (default, also for configs saved before the option): a stream; 'jpeg-poll': single JPEGs polled at fps. */
+  sourceType?: string;
   stallTimeout: string | number;
   linger: string | number;
   maxFrameMB: string | number;
@@ -92,7 +95,10 @@ export = function (RED: NodeAPI): void {
     const lingerS = num(def.linger, DEFAULT_LINGER_S);
     const maxFrameMB = num(def.maxFrameMB, DEFAULT_MAX_FRAME_MB);
     const loginRetryS = num(def.loginRetry, DEFAULT_LOGIN_RETRY_S);
+    const polled = def.sourceType === 'jpeg-poll';
     try {
+      if (def.sourceType !== undefined && def.sourceType !== '' && def.sourceType !== 'mjpeg' && !polled)
+        throw new CameraError(ErrorCodes.INVALID_SETTING, `Source must be "mjpeg" or "jpeg-poll", got "${String(def.sourceType)}"`);
       const tlsNode = def.tls ? asTlsConfigNode(RED.nodes.getNode(def.tls)) : null;
       if (def.tls && def.protocol === 'https' && !tlsNode)
         throw new CameraError(ErrorCodes.INVALID_SETTING, 'The TLS config node chosen for this camera is missing or not a tls-config node');
@@ -143,16 +149,29 @@ export = function (RED: NodeAPI): void {
       const c = getClient();
       const key = streamKey(settings);
       streams.set(key, settings);
+      const maxFrameBytes = Math.round(maxFrameMB * 1024 * 1024);
       return hub.subscribe(
         key,
-        () =>
-          new StreamSession({
-            source: new HttpStreamSource(c, buildRequestTarget(settings, 'mjpeg')),
-            stallTimeoutMs: stallS * 1000,
-            maxFrameBytes: Math.round(maxFrameMB * 1024 * 1024),
+        () => {
+          if (!polled) {
+            return new StreamSession({
+              source: new HttpStreamSource(c, buildRequestTarget(settings, 'mjpeg')),
+              stallTimeoutMs: stallS * 1000,
+              maxFrameBytes,
+              backoff: { credentialRetryMs: loginRetryS * 1000 },
+              stopWhenEnded: settings.duration !== undefined || settings.nbrofframes !== undefined,
+            });
+          }
+          const fps = settings.fps ?? DEFAULT_POLL_FPS;
+          // A slow poll rate is no stall: the watchdog waits at least two poll periods.
+          const periodMs = fps > 0 ? 1000 / fps : 0;
+          return new StreamSession({
+            source: new PollingJpegSource(c, buildRequestTarget(settings, 'jpeg'), { fps, maxBytes: maxFrameBytes }),
+            stallTimeoutMs: stallS > 0 ? Math.max(stallS * 1000, 2 * periodMs) : 0,
+            maxFrameBytes,
             backoff: { credentialRetryMs: loginRetryS * 1000 },
-            stopWhenEnded: settings.duration !== undefined || settings.nbrofframes !== undefined,
-          }),
+          });
+        },
         sub,
       );
     };
@@ -191,6 +210,7 @@ export = function (RED: NodeAPI): void {
         ...(signal ? { signal } : {}),
         maxBytes: Math.round(maxFrameMB * 1024 * 1024),
         skipFrames: opts.skipFrames ?? 0,
+        jpegUrl: polled,
       });
       const size = jpegSize(data);
       return { data, source: 'camera', time: Date.now(), width: size?.width ?? null, height: size?.height ?? null };

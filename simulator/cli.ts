@@ -8,7 +8,7 @@ import { CameraSimulator, type SimulatorOptions } from './index';
 
 const USAGE = `usage: simulator [--host H] [--port P] [--auth none|basic|digest|both|per-scheme] [--user U] [--pass P]
                  [--max-viewers N] [--framing close|chunked] [--cameras N] [--resolution WxH] [--fps N]
-                 [--https-key FILE --https-cert FILE]`;
+                 [--https-key FILE --https-cert FILE] [--snapshot-only]`;
 
 function parseArgs(argv: string[]): SimulatorOptions {
   const o: SimulatorOptions = {};
@@ -20,6 +20,10 @@ function parseArgs(argv: string[]): SimulatorOptions {
     if (name === '--help' || name === '-h') {
       console.log(USAGE);
       process.exit(0);
+    }
+    if (name === '--snapshot-only') {
+      o.snapshotOnly = true;
+      continue;
     }
     if (value === undefined) throw new Error(`missing value for ${name}`);
     i++;

@@ -58,6 +58,8 @@ export interface SimulatorOptions {
   model?: string;
   firmware?: string;
   serial?: string;
+  /** A device with no MJPEG stream, only single JPEGs (image.cgi): video.cgi answers 404. */
+  snapshotOnly?: boolean;
 }
 
 export interface SimulatorStats {
@@ -180,6 +182,7 @@ export class CameraSimulator {
       model: opts.model ?? 'M3045-V',
       firmware: opts.firmware ?? '10.12.200',
       serial,
+      snapshotOnly: opts.snapshotOnly ?? false,
     };
     this.auth = new AuthVerifier({
       mode: this.opts.auth,
@@ -373,7 +376,7 @@ export class CameraSimulator {
     }
 
     const route = ROUTES.get(pathname);
-    if (!route) {
+    if (!route || (route.kind === 'stream' && this.opts.snapshotOnly)) {
       this.sendStatus(res, 404);
       return;
     }

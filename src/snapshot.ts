@@ -42,7 +42,7 @@ export async function fetchSnapshot(client: CameraHttpClient, settings: StreamSe
   const skip = checkSkipFrames(opts.skipFrames);
   if (settings.customPath && !opts.jpegUrl) return firstStreamFrame(client, buildRequestTarget(settings, 'mjpeg'), signal, maxBytes, skip);
   // A still endpoint gives one image per request: skipping means asking again, one request at a time.
-  const target = opts.jpegUrl ? buildRequestTarget(settings, 'mjpeg') : buildRequestTarget(settings, 'jpeg');
+  const target = buildRequestTarget(settings, 'jpeg');
   for (let i = 0; ; i++) {
     const res = await client.fetchBuffer(target, { expect: 'jpeg', maxBytes, ...(signal ? { signal } : {}) });
     if (!isJpeg(res.body)) {

@@ -13,7 +13,7 @@ import type { Node, NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { CameraEndpoint, CameraHttpClient } from '../../src/http';
 import { StreamSettings, buildRequestTarget } from '../../src/vapix-url';
-import { firstStreamFrame } from '../../src/snapshot';
+import { fetchSnapshot, firstStreamFrame } from '../../src/snapshot';
 import { fetchDeviceInfo } from '../../src/device-info';
 import { jpegSize } from '../../src/jpeg/jpeg-info';
 import { CameraError, ErrorCode, ErrorCodes } from '../../src/errors';
@@ -38,6 +38,8 @@ export interface DeployedCamera {
 export interface TestRequest extends EndpointSettings, Credentials {
   id?: unknown;
   tls?: string;
+  /** 'jpeg-poll': the source is a snapshot URL; one GET of it is the test. */
+  sourceType?: string;
 }
 
 /** Why a test was refused before any connection; the editor shows a localized text for each. */
@@ -228,7 +230,10 @@ export function registerTestEndpoint(RED: NodeAPI, opts: TestEndpointOptions): v
           if (!(e instanceof CameraError) || ![ErrorCodes.NOT_FOUND, ErrorCodes.HTTP_STATUS].includes(e.code as never)) throw e;
         }
       }
-      const frame = await firstStreamFrame(client, buildRequestTarget(settings, 'mjpeg'), ac.signal);
+      const frame =
+        body.sourceType === 'jpeg-poll'
+          ? await fetchSnapshot(client, settings, { signal: ac.signal, jpegUrl: true })
+          : await firstStreamFrame(client, buildRequestTarget(settings, 'mjpeg'), ac.signal);
       const size = jpegSize(frame);
       const ok: TestSuccess = {
         ok: true,
