@@ -62,9 +62,9 @@ describe('axmjpeg-out: camera offline picture', function () {
     return Buffer.concat(chunks);
   }
 
-  async function load(out: Record<string, unknown>): Promise<Msg[]> {
+  async function load(out: Record<string, unknown>, camCfg: Record<string, unknown> = {}): Promise<Msg[]> {
     const flow = [
-      cameraConfig('cam', cam.port, { customPath: '/video', auth: 'none', resolution: '', fps: '', compression: '' }),
+      cameraConfig('cam', cam.port, { customPath: '/video', auth: 'none', resolution: '', fps: '', compression: '', ...camCfg }),
       mjpgIn('in', 'cam', { resolution: '', fps: '' }, [['out']]),
       { id: 'out', type: 'axmjpeg-out', name: '', url: '/cam/live', maxViewers: 20, fps: 0, stuckTimeout: 30, offlineAfter: 1, wires: [['msgs']], ...out },
       { id: 'msgs', type: 'helper' },
@@ -172,7 +172,8 @@ describe('axmjpeg-out: camera offline picture', function () {
   it('a source that is up but slow (frames every 3 s, offlineAfter 1 s) is never called offline', async function () {
     clearInterval(feeding!);
     feeding = setInterval(() => cam.send(RED_RGB), 3000);
-    const msgs = await load({});
+    // The test camera config's 2 s stall timeout would (rightly) call a 3 s gap a dead stream.
+    const msgs = await load({}, { stallTimeout: 10 });
     await waitFor(() => cam.clients > 0, 10_000, 'axmjpeg-in connected');
     cam.send(RED_RGB);
     await sleep(5000);
