@@ -29,6 +29,8 @@ interface AxisCameraDef extends NodeDef {
   allowBasicHttp?: boolean;
   allowSelfSigned: boolean;
   ca: string;
+  /** SHA-256 fingerprint of the one trusted certificate (Test connection offers it). */
+  pinSha256?: string;
   tls: string;
   resolution: string;
   fps: string | number;

@@ -28,6 +28,10 @@ export const ErrorCodes = {
   DNS: 'ERR_DNS',
   TLS: 'ERR_TLS',
   TLS_SELF_SIGNED: 'ERR_TLS_SELF_SIGNED',
+  /** A pinned certificate is configured and the camera presented another one. */
+  TLS_PIN_MISMATCH: 'ERR_TLS_PIN_MISMATCH',
+  /** Plain http to a camera that accepts only HTTPS (it redirects to https). */
+  HTTPS_REQUIRED: 'ERR_HTTPS_REQUIRED',
   CONNECT_TIMEOUT: 'ERR_CONNECT_TIMEOUT',
   /** Connected, but no response headers / first byte in time. */
   RESPONSE_TIMEOUT: 'ERR_RESPONSE_TIMEOUT',
@@ -74,6 +78,10 @@ export const Hints: Record<ErrorCode, string> = {
   ERR_TLS: 'The HTTPS handshake failed. Check the CA certificate, or whether the camera needs older TLS settings.',
   ERR_TLS_SELF_SIGNED:
     'The camera uses a self-signed certificate. Add its CA certificate, or explicitly allow self-signed certificates.',
+  ERR_TLS_PIN_MISMATCH:
+    "The camera's certificate is not the one trusted for it. If the camera got a new certificate (a reset, a renewal, a firmware update), run Test connection, check the new fingerprint and trust it; if not, someone may be intercepting the connection: nothing was sent.",
+  ERR_HTTPS_REQUIRED:
+    'The camera accepts only HTTPS (the AXIS OS 13 default): set Protocol to https (port 443) and trust its certificate; Test connection shows it and offers both.',
   ERR_CONNECT_TIMEOUT: 'No answer from the host. Check the address, the port and a firewall.',
   ERR_RESPONSE_TIMEOUT: 'The camera accepted the connection but did not answer in time; it may be overloaded or rebooting.',
   ERR_STALLED: 'The stream stopped sending data; reconnecting. If it repeats, check the network or lower fps/resolution.',

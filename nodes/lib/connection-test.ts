@@ -11,7 +11,7 @@
  */
 import type { Node, NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
-import { CameraEndpoint, CameraHttpClient } from '../../src/http';
+import { CameraEndpoint, CameraHttpClient, probeCertificate, type CertificateInfo } from '../../src/http';
 import { StreamSettings, buildRequestTarget } from '../../src/vapix-url';
 import { fetchSnapshot, firstStreamFrame } from '../../src/snapshot';
 import { fetchDeviceInfo } from '../../src/device-info';
@@ -45,8 +45,18 @@ export interface TestRequest extends EndpointSettings, Credentials {
 /** Why a test was refused before any connection; the editor shows a localized text for each. */
 export type RefusalReason = 'retype-password' | 'deploy-tls';
 
+/** The certificate an https camera presented: fingerprint and dates, computed here, never its text fields. */
+export interface TestCertificate extends CertificateInfo {
+  /** It is the certificate pinned in these settings. */
+  pinned: boolean;
+}
+
+/** Time for the certificate look-up that precedes an https test. */
+export const CERT_PROBE_TIMEOUT_MS = 5_000;
+
 export interface TestFailure {
   ok: false;
+  certificate?: TestCertificate;
   code: ErrorCode;
   message: string;
   hint: string;
@@ -59,6 +69,7 @@ export interface TestFailure {
 
 export interface TestSuccess {
   ok: true;
+  certificate?: TestCertificate;
   model: string | null;
   firmware: string | null;
   width: number | null;
@@ -217,6 +228,22 @@ export function registerTestEndpoint(RED: NodeAPI, opts: TestEndpointOptions): v
     ep.onCleartextBasic = () => (basicInClear = true);
     const settings = opts.streamSettings(body);
     const client = new CameraHttpClient(ep);
+    // What to trust: shown on success and failure alike, so a self-signed camera can be pinned from here.
+    let certificate: TestCertificate | undefined;
+    if (ep.protocol === 'https') {
+      try {
+        const info = await probeCertificate({
+          host: ep.host,
+          port: ep.port ?? 443,
+          timeoutMs: CERT_PROBE_TIMEOUT_MS,
+          ...(ep.tls?.servername ? { servername: ep.tls.servername } : {}),
+          ...(ep.tls?.cert && ep.tls.key ? { cert: ep.tls.cert, key: ep.tls.key } : {}),
+        });
+        certificate = { ...info, pinned: ep.tls?.pinSha256 === info.sha256 };
+      } catch {
+        // No TLS server there: the test below reports why.
+      }
+    }
     const target = `${addressOf(ep)}${stored ? ' (stored password)' : ''}`;
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), TEST_TIMEOUT_MS);
@@ -244,6 +271,7 @@ export function registerTestEndpoint(RED: NodeAPI, opts: TestEndpointOptions): v
         frameBytes: frame.length,
       };
       if (basicInClear) ok.warning = 'basic-over-http';
+      if (certificate) ok.certificate = certificate;
       log(`${target}: ok${basicInClear ? ', password sent as Basic over http' : ''}`);
       return ok;
     } catch (e) {
@@ -254,7 +282,9 @@ export function registerTestEndpoint(RED: NodeAPI, opts: TestEndpointOptions): v
             ? new CameraError(ErrorCodes.RESPONSE_TIMEOUT, `No answer within ${TEST_TIMEOUT_MS / 1000} s`)
             : new CameraError(ErrorCodes.UNKNOWN, 'unexpected');
       log(`${target}: ${err.code}${err.statusCode !== undefined ? ` (HTTP ${err.statusCode})` : ''}`);
-      return publicFailure(err, client.baseUrl);
+      const failure = publicFailure(err, client.baseUrl);
+      if (certificate) failure.certificate = certificate;
+      return failure;
     } finally {
       clearTimeout(timer);
       await client.close().catch(() => {});

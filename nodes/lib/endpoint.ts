@@ -6,6 +6,7 @@ import { isIPv6 } from 'node:net';
 import type { Node } from 'node-red';
 import type { CameraEndpoint } from '../../src/http';
 import { CameraError, ErrorCodes } from '../../src/errors';
+import { normalizeFingerprint } from '../../src/http/tls-pin';
 
 export interface EndpointSettings {
   host?: string;
@@ -16,6 +17,8 @@ export interface EndpointSettings {
   ca?: string;
   /** Unset (configs saved before the option existed) means allowed. */
   allowBasicHttp?: boolean;
+  /** SHA-256 fingerprint of the one certificate trusted for this camera (https only). */
+  pinSha256?: string;
 }
 
 export interface Credentials {
@@ -100,6 +103,13 @@ export function endpointFrom(
       tls.ca = ca;
     }
     if (def.allowSelfSigned) tls.allowSelfSigned = true;
+    const rawPin = String(def.pinSha256 ?? '').trim();
+    if (rawPin) {
+      const pin = normalizeFingerprint(rawPin);
+      if (!pin)
+        throw new CameraError(ErrorCodes.INVALID_SETTING, 'Trusted certificate must be a SHA-256 fingerprint: 64 hex digits, colons optional (Test connection fills it in)');
+      tls.pinSha256 = pin;
+    }
     ep.tls = tls;
   }
   return ep;
@@ -146,6 +156,6 @@ export function splitHost(raw: string): { host: string; port?: number } {
  */
 export function destinationKey(ep: CameraEndpoint, def: { tls?: string; ca?: string; allowSelfSigned?: boolean }): string {
   const parts: unknown[] = [ep.protocol, ep.host.toLowerCase(), ep.port];
-  if (ep.protocol === 'https') parts.push(def.tls || '', String(def.ca ?? '').trim(), def.allowSelfSigned === true);
+  if (ep.protocol === 'https') parts.push(def.tls || '', String(def.ca ?? '').trim(), def.allowSelfSigned === true, ep.tls?.pinSha256 ?? '');
   return JSON.stringify(parts);
 }

@@ -7,6 +7,7 @@
  * watchdog, so there is no body timeout here (MJPEG bodies never end).
  */
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { Agent, buildConnector, errors as undiciErrors, request as undiciRequest } from 'undici';
 import { CameraError, ErrorCodes } from '../errors';
@@ -14,6 +15,7 @@ import { AuthMode, AuthScheme, AuthState } from './auth';
 import { buildBasicAuthorization } from './digest';
 import { mapRequestError, statusError } from './map-error';
 import { redactUrl } from './redact';
+import { checkPin, normalizeFingerprint } from './tls-pin';
 import { parseWwwAuthenticate } from './www-authenticate';
 
 export interface CameraTlsOptions {
@@ -26,6 +28,12 @@ export interface CameraTlsOptions {
   key?: string | Buffer;
   /** SNI / name to verify the certificate against, when it differs from host. */
   servername?: string;
+  /**
+   * Trust exactly the certificate with this SHA-256 fingerprint (`AB:CD:...`) and nothing else, in place of
+   * CA-chain and host-name checks; wins over `ca` and `allowSelfSigned`. A different certificate fails with
+   * ERR_TLS_PIN_MISMATCH before any request byte is sent.
+   */
+  pinSha256?: string;
 }
 
 export interface CameraEndpoint {
@@ -187,11 +195,21 @@ type ResponseData = Awaited<ReturnType<typeof undiciRequest>>;
  * cancel a connect in progress (an abort waits for the handshake or the
  * connect timeout), so close() and an abort destroy these sockets directly.
  */
-function trackingConnector(opts: buildConnector.BuildOptions, pending: Set<Socket>): buildConnector.connector {
+function trackingConnector(opts: buildConnector.BuildOptions, pending: Set<Socket>, pin: string | null, where: string): buildConnector.connector {
   const base = buildConnector(opts) as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket;
   return (o, cb) => {
     const socket = base(o, (...args) => {
       pending.delete(socket);
+      const [err, sock] = args;
+      if (!err && pin && sock) {
+        try {
+          checkPin(sock as TLSSocket, pin, where);
+        } catch (e) {
+          sock.destroy();
+          cb(e as Error, null);
+          return;
+        }
+      }
       cb(...args);
     });
     pending.add(socket);
@@ -242,15 +260,23 @@ export class CameraHttpClient {
 
     const tls = endpoint.tls ?? {};
     const connect: Record<string, unknown> = { timeout: connectTimeout };
+    let pin: string | null = null;
+    if (protocol === 'https' && tls.pinSha256 !== undefined && tls.pinSha256 !== '') {
+      pin = normalizeFingerprint(tls.pinSha256);
+      if (!pin) throw invalid('pinned certificate fingerprint must be 64 hex digits (SHA-256), colons optional');
+    }
     if (protocol === 'https') {
-      connect.rejectUnauthorized = tls.allowSelfSigned !== true;
+      // A pin is checked on the socket (trackingConnector): the chain check would refuse the self-signed certificate first.
+      connect.rejectUnauthorized = pin === null && tls.allowSelfSigned !== true;
+      // A resumed TLS session shows no peer certificate to check: every pinned connection does a full handshake.
+      if (pin) connect.maxCachedSessions = 0;
       if (tls.ca !== undefined) connect.ca = tls.ca;
       if (tls.cert !== undefined) connect.cert = tls.cert;
       if (tls.key !== undefined) connect.key = tls.key;
       if (tls.servername !== undefined) connect.servername = tls.servername;
     }
     this.agent = new Agent({
-      connect: trackingConnector(connect as buildConnector.BuildOptions, this.connecting),
+      connect: trackingConnector(connect as buildConnector.BuildOptions, this.connecting, pin, this.baseUrl),
       headersTimeout,
       bodyTimeout: 0,
     });
