@@ -27,9 +27,13 @@
         return function (v) { return isUnset(v) || inRange(v, min, max, opts); };
     }
 
-    /** Required number. opts: { integer, minExclusive }. */
+    /**
+     * Required number. opts: { integer, minExclusive, absentOk }. absentOk: for a setting added
+     * after flows were written: a flow without the property gets the runtime's default, so the
+     * editor must not mark such a node invalid (a blank field still is).
+     */
     function num(min, max, opts) {
-        return function (v) { return !isUnset(v) && inRange(v, min, max, opts); };
+        return function (v) { return (v === undefined && !!(opts && opts.absentOk)) || (!isUnset(v) && inRange(v, min, max, opts)); };
     }
 
     function oneOf() {
