@@ -72,6 +72,11 @@ const CHECK_OFFLINE_TIMEOUT_MS = 30_000;
 const FILE_SETTLE_MS = 2000;
 /** --check: motion is switched on and off this often until the alert flow has saved a snapshot. */
 const CHECK_MOTION_TOGGLE_MS = 500;
+/** Where example 09 saves the snapshot taken once the camera has turned to the door. */
+const PTZ_DIR = 'camera-ptz';
+/** Example 09's presets: where motion sends the camera, and where `GET /camera/ptz?preset=` is checked to. */
+const PTZ_ALARM_PRESET = 'Door';
+const PTZ_CHECK_PRESET = 'Parking';
 /** Where example 04 records (axmjpeg-record: relative to the user dir). */
 const TIMELAPSE_FILE = path.join('timelapse', 'camera.mjpg');
 /** The demo's time-lapse keeps one frame every 5 s instead of every minute, so the file visibly grows. */
@@ -86,6 +91,7 @@ const URLS = {
   processed: '/camera/processed',
   playback: '/camera/playback',
   alert: '/camera/alert',
+  ptz: '/camera/ptz',
 };
 
 // ------------------------------------------------------------------ arguments
@@ -161,7 +167,8 @@ function loadDist(rel) {
 
 async function startCameraSimulator(port) {
   const { startSimulator } = loadDist('simulator');
-  const opts = { host: HOST, auth: 'digest', username: SIM_USER, password: SIM_PASSWORD };
+  // A PTZ head for example 09 (presets Home, Door, Parking, Entrée).
+  const opts = { host: HOST, auth: 'digest', username: SIM_USER, password: SIM_PASSWORD, ptz: true };
   try {
     return await startSimulator({ ...opts, port });
   } catch (e) {
@@ -530,6 +537,37 @@ async function runChecks(base, userDir, sim, stopSimulator) {
       await sleep(POLL_INTERVAL_MS);
     }
   });
+  await check(`camera motion -> PTZ to ${PTZ_ALARM_PRESET} -> snapshot file in ${PTZ_DIR}/`, async () => {
+    const dir = path.join(userDir, PTZ_DIR);
+    const jpegs = () => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.jpg')) : []);
+    const before = jpegs().length;
+    const end = Date.now() + CHECK_STREAM_TIMEOUT_MS;
+    let on = false;
+    while (jpegs().length === before) {
+      if (Date.now() > end) throw new Error(`no snapshot saved within ${CHECK_STREAM_TIMEOUT_MS} ms of motion (camera at ${JSON.stringify(sim.ptz.state)})`);
+      on = !on;
+      sim.events.setMotion(on);
+      await sleep(CHECK_MOTION_TOGGLE_MS);
+    }
+    sim.events.setMotion(false);
+    const at = sim.ptz.presets[sim.ptz.state.onPreset - 1];
+    // The snapshot is taken only once the camera is still at the preset.
+    if (!at || at.name !== PTZ_ALARM_PRESET) throw new Error(`snapshot saved, but the camera is at ${JSON.stringify(sim.ptz.state)}`);
+    const file = path.join(dir, jpegs().sort().pop());
+    await wholeJpegFile(file);
+    return `${path.basename(file)}, camera at ${at.name} (pan ${sim.ptz.state.pan}, zoom ${sim.ptz.state.zoom})`;
+  });
+  await check(`GET ${URLS.ptz}?preset=${PTZ_CHECK_PRESET} turns the camera`, async () => {
+    const r = await request(`${base}${URLS.ptz}?preset=${encodeURIComponent(PTZ_CHECK_PRESET)}`);
+    if (r.status !== 202) throw new Error(`HTTP ${r.status}`);
+    const end = Date.now() + CHECK_STREAM_TIMEOUT_MS;
+    for (;;) {
+      const at = sim.ptz.presets[sim.ptz.state.onPreset - 1];
+      if (at && at.name === PTZ_CHECK_PRESET && !sim.ptz.state.moving) return `camera at ${at.name} (pan ${sim.ptz.state.pan})`;
+      if (Date.now() > end) throw new Error(`camera at ${JSON.stringify(sim.ptz.state)} after ${CHECK_STREAM_TIMEOUT_MS} ms`);
+      await sleep(POLL_INTERVAL_MS);
+    }
+  });
   // Last: it stops the camera. Viewers must not be left with a frozen picture that looks live.
   await check(`camera stopped -> ${URLS.live} shows the "camera offline" picture`, async () => {
     const live = await request(`${base}${URLS.live}.jpg`);
@@ -686,6 +724,7 @@ async function main() {
   File playback     ${base}${URLS.playback}
   Alert trigger     ${base}${URLS.alert}     (also the camera's motion every ${DEMO_MOTION_PERIOD_MS / 1000} s: snapshot -> e-mail/Telegram msgs, files in ${displayPath(path.join(userDir, SNAPSHOT_DIR))})
   Motion clips      ${displayPath(path.join(userDir, CLIP_DIR))}/     (axmjpeg-motion -> one .mjpg per motion; the demo's picture always moves, so clips are cut every ${DEMO_CLIP_MINUTES * 60} s and the newest ${DEMO_CLIPS_KEPT} kept)
+  PTZ               ${base}${URLS.ptz}?preset=Parking   (motion also turns the camera to ${PTZ_ALARM_PRESET}, snapshot in ${displayPath(path.join(userDir, PTZ_DIR))}, home again after 20 s)
   Node-RED editor   ${base}/   (debug sidebar: motion, snapshot and clip alerts)
   Camera simulator  http://${HOST}:${sim.port}/axis-cgi/mjpg/video.cgi (${SIM_USER} / ${SIM_PASSWORD})
 

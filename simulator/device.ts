@@ -109,10 +109,10 @@ export function allParams(d: DeviceIdentity): [string, string][] {
 }
 
 /** Body of `param.cgi?action=list&group=...` (always HTTP 200). */
-export function paramList(query: URLSearchParams, d: DeviceIdentity): string {
+export function paramList(query: URLSearchParams, d: DeviceIdentity, extra: [string, string][] = []): string {
   const action = query.get('action');
   if (action !== 'list') return `# Error: action '${action ?? ''}' is not supported\r\n`;
-  const params = allParams(d);
+  const params = [...allParams(d), ...extra];
   const groupArg = query.get('group');
   const groups = groupArg === null || groupArg === '' ? ['root'] : groupArg.split(',');
   let out = '';

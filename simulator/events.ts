@@ -41,6 +41,10 @@ export const TOPIC_VMD = 'tnsaxis:CameraApplicationPlatform/VMD/Camera1ProfileAN
 export const TOPIC_DAY_NIGHT = 'tns1:VideoSource/tnsaxis:DayNightVision';
 export const TOPIC_PTZ_MOVE = 'tns1:PTZController/tnsaxis:Move/Channel_1';
 export const TOPIC_STORAGE_ALERT = 'tnsaxis:Storage/Alert';
+// As real firmware sends them (test/fixtures/axis/kane610-axis/event-stream-xml: PTZ_PRESET_*, PORT_0_INIT, RELAY_INIT).
+export const TOPIC_PTZ_PRESET = 'tns1:PTZController/tnsaxis:PTZPresets/Channel_1';
+export const TOPIC_IO_PORT = 'tns1:Device/tnsaxis:IO/Port';
+export const TOPIC_RELAY = 'tns1:Device/Trigger/Relay';
 
 export interface EventSimStats {
   tokens: number;
@@ -205,7 +209,12 @@ const TOPIC_SET_XML =
     '<aev:SimpleItemInstance aev:NiceName="Active" Type="xsd:boolean" Name="active" isPropertyState="true"/>',
   ) +
   '</tnsaxis:VirtualInput>' +
-  '<tnsaxis:Port wstop:topic="true" aev:NiceName="Digital input port"/>' +
+  '<tnsaxis:Port wstop:topic="true" aev:NiceName="Digital port">' +
+  messageInstance(
+    '<aev:SimpleItemInstance aev:NiceName="Port" Type="xsd:int" Name="port"/>',
+    '<aev:SimpleItemInstance aev:NiceName="Active" Type="xsd:boolean" Name="state" isPropertyState="true"/>',
+  ) +
+  '</tnsaxis:Port>' +
   '</tnsaxis:IO></tns1:Device>' +
   '<tns1:VideoSource aev:NiceName="Video source"><MotionAlarm wstop:topic="true" aev:NiceName="Motion alarm">' +
   messageInstance(
@@ -230,7 +239,13 @@ const TOPIC_SET_XML =
     '<aev:SimpleItemInstance aev:NiceName="PTZ configuration token" Type="xsd:int" Name="PTZConfigurationToken"><aev:Value>1</aev:Value></aev:SimpleItemInstance>',
     '<aev:SimpleItemInstance aev:NiceName="Moving" Type="xsd:boolean" Name="is_moving" isPropertyState="true"/>',
   ) +
-  '</Channel_1></tnsaxis:Move></tns1:PTZController>' +
+  '</Channel_1></tnsaxis:Move>' +
+  '<tnsaxis:PTZPresets aev:NiceName="PTZ preset reached"><Channel_1 wstop:topic="true" aev:NiceName="PTZ preset reached on channel 1">' +
+  messageInstance(
+    '<aev:SimpleItemInstance aev:NiceName="Preset token" Type="xsd:int" Name="PresetToken"/>',
+    '<aev:SimpleItemInstance aev:NiceName="On preset" Type="xsd:boolean" Name="on_preset" isPropertyState="true"/>',
+  ) +
+  '</Channel_1></tnsaxis:PTZPresets></tns1:PTZController>' +
   '<tnsaxis:Storage aev:NiceName="Storage"><Alert wstop:topic="true" aev:NiceName="Storage alert">' +
   messageInstance(
     '<aev:SimpleItemInstance aev:NiceName="Disk" Type="xsd:string" Name="disk_id"><aev:Value>SD_DISK</aev:Value></aev:SimpleItemInstance>',
@@ -270,6 +285,8 @@ export class EventSimulator {
   private readonly tokens = new Map<string, number>();
   private readonly conns = new Set<WsConn>();
   private readonly inputs = new Map<number, boolean>();
+  /** Other stateful instances (PTZ presets, I/O ports), by topic and source. */
+  private readonly states = new Map<string, Notification>();
   private motion = false;
   private motionTimer: NodeJS.Timeout | null = null;
   /** Day/night, PTZ movement, storage alert: the values real firmware sends at start (fixtures). */
@@ -404,6 +421,24 @@ export class EventSimulator {
     this.broadcast(this[which]);
   }
 
+  /** Whether virtual input `port` is active now. */
+  virtualInputActive(port: number): boolean {
+    return this.inputs.get(port) === true;
+  }
+
+  /**
+   * Any stateful instance (PTZ preset reached, an I/O port): subscribers get a
+   * notification when its data changes, and its current state on subscribing.
+   */
+  setState(topic: string, source: Record<string, string>, data: Record<string, string>): void {
+    const key = `${topic}|${JSON.stringify(source)}`;
+    const cur = this.states.get(key);
+    if (cur && Object.entries(data).every(([k, v]) => cur.data[k] === v)) return;
+    const n = { topic, source, data: { ...cur?.data, ...data } };
+    this.states.set(key, n);
+    this.broadcast(n);
+  }
+
   /** Motion on for `onMs` every `periodMs` (demo). */
   startMotion(periodMs: number, onMs = Math.min(2000, periodMs / 2)): void {
     this.stopMotion();
@@ -482,6 +517,7 @@ export class EventSimulator {
     out.push(this.motionAlarm());
     out.push({ topic: TOPIC_VMD, source: {}, data: { active: this.motion ? '1' : '0' } });
     out.push(this.dayNight, this.ptzMove, this.storage);
+    out.push(...this.states.values());
     return out;
   }
 

@@ -27,13 +27,15 @@ import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import { AuthVerifier, type AuthMode, type DigestAlgorithm } from './auth';
 import { basicDeviceInfo, paramList, systemReady, type DeviceIdentity } from './device';
-import { EventSimulator } from './events';
+import { EventSimulator, TOPIC_PTZ_PRESET } from './events';
 import { frameCache } from './frame-cache';
 import { parseStreamParams, type StreamParams } from './params';
+import { PtzSimulator, type PtzSimOptions } from './ptz';
 import type { FrameSpec } from './render';
 import { FRAME_COMMENT_PREFIX, MJPEG_CONTENT_TYPE, MjpegStream, stampJpeg, type Fault, type Sink } from './stream';
 
 export type { Fault } from './stream';
+export type { PtzSimOptions, PtzPresetDef, PtzState } from './ptz';
 export { BOUNDARY, FRAME_COMMENT_PREFIX, WRONG_LENGTH_DELTA } from './stream';
 export { SUPPORTED_RESOLUTIONS, MAX_FPS } from './params';
 
@@ -60,6 +62,8 @@ export interface SimulatorOptions {
   serial?: string;
   /** A device with no MJPEG stream, only single JPEGs (image.cgi): video.cgi answers 404. */
   snapshotOnly?: boolean;
+  /** A PTZ head behind com/ptz.cgi (true: the default presets). Without it, ptz.cgi answers 404 as on a fixed camera. */
+  ptz?: boolean | PtzSimOptions;
 }
 
 export interface SimulatorStats {
@@ -147,8 +151,10 @@ export class CameraSimulator {
   bootId = randomBytes(16).toString('hex');
   /** The event side: wssession token, event WebSocket, GetEventInstances (events.ts). */
   readonly events = new EventSimulator();
+  /** The PTZ head, when the camera has one (option `ptz`). */
+  readonly ptz: PtzSimulator | null;
 
-  private readonly opts: Required<Omit<SimulatorOptions, 'https' | 'realm'>> & Pick<SimulatorOptions, 'https'> & { realm: string };
+  private readonly opts: Required<Omit<SimulatorOptions, 'https' | 'realm' | 'ptz'>> & Pick<SimulatorOptions, 'https'> & { realm: string };
   private readonly server: http.Server;
   private readonly auth: AuthVerifier;
   private readonly sockets = new Set<Socket>();
@@ -184,6 +190,18 @@ export class CameraSimulator {
       serial,
       snapshotOnly: opts.snapshotOnly ?? false,
     };
+    this.ptz = opts.ptz ? new PtzSimulator(opts.ptz === true ? {} : opts.ptz) : null;
+    if (this.ptz) {
+      let preset = this.ptz.state.onPreset;
+      this.ptz.onChange = (st, what) => {
+        if (what === 'moving') this.events.setPtzMoving(st.moving);
+        if (what !== 'preset') return;
+        if (preset) this.events.setState(TOPIC_PTZ_PRESET, { PresetToken: String(preset) }, { on_preset: '0' });
+        preset = st.onPreset;
+        if (preset) this.events.setState(TOPIC_PTZ_PRESET, { PresetToken: String(preset) }, { on_preset: '1' });
+      };
+      if (preset) this.events.setState(TOPIC_PTZ_PRESET, { PresetToken: String(preset) }, { on_preset: '1' });
+    }
     this.auth = new AuthVerifier({
       mode: this.opts.auth,
       username: this.opts.username,
@@ -246,6 +264,7 @@ export class CameraSimulator {
     for (const t of this.pendingTimers) clearTimeout(t);
     this.pendingTimers.clear();
     this.events.close();
+    this.ptz?.close();
     this.wakeReady();
     this.dropEverything();
     if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -421,7 +440,10 @@ export class CameraSimulator {
         return;
       case 'param':
         // As Axis serves it: ISO-8859-1 bytes, and the header says so.
-        this.sendText(res, 200, 'text/plain; charset=ISO-8859-1', paramList(query, this.identity()), false, 'latin1');
+        this.sendText(res, 200, 'text/plain; charset=ISO-8859-1', paramList(query, this.identity(), this.extraParams()), false, 'latin1');
+        return;
+      case 'ptz':
+        this.ptzRequest(req, res, method, query);
         return;
       case 'snapshot':
         this.snapshot(req, res, query);
@@ -430,6 +452,32 @@ export class CameraSimulator {
         this.stream(req, res, query);
         return;
     }
+  }
+
+  /** Parameters of the optional parts (PTZ, I/O), without `root.`. */
+  private extraParams(): [string, string][] {
+    return this.ptz ? this.ptz.params() : [];
+  }
+
+  private ptzRequest(req: http.IncomingMessage, res: http.ServerResponse, method: string, query: URLSearchParams): void {
+    const ptz = this.ptz;
+    if (!ptz) {
+      this.sendStatus(res, 404);
+      return;
+    }
+    const answer = (args: URLSearchParams): void => {
+      const [status, body] = ptz.handle(args);
+      if (status === 204) {
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(204);
+          res.end();
+        }
+        return;
+      }
+      this.sendText(res, status, 'text/plain; charset=ISO-8859-1', body, false, 'latin1');
+    };
+    if (method === 'POST') this.readBody(req, res, (body) => answer(new URLSearchParams(body)));
+    else answer(query);
   }
 
   private stream(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams): void {
@@ -576,13 +624,14 @@ export class CameraSimulator {
   }
 }
 
-type RouteKind = 'stream' | 'snapshot' | 'deviceinfo' | 'param' | 'systemready' | 'events';
+type RouteKind = 'stream' | 'snapshot' | 'deviceinfo' | 'param' | 'systemready' | 'events' | 'ptz';
 const ROUTES = new Map<string, { kind: RouteKind; methods: string[] }>([
   ['/axis-cgi/mjpg/video.cgi', { kind: 'stream', methods: ['GET'] }],
   ['/axis-cgi/jpg/image.cgi', { kind: 'snapshot', methods: ['GET'] }],
   ['/axis-cgi/basicdeviceinfo.cgi', { kind: 'deviceinfo', methods: ['POST'] }],
   ['/axis-cgi/param.cgi', { kind: 'param', methods: ['GET'] }],
   ['/axis-cgi/systemready.cgi', { kind: 'systemready', methods: ['GET', 'POST'] }],
+  ['/axis-cgi/com/ptz.cgi', { kind: 'ptz', methods: ['GET', 'POST'] }],
   ['/axis-cgi/wssession.cgi', { kind: 'events', methods: ['GET'] }],
   ['/axis-cgi/apidiscovery.cgi', { kind: 'events', methods: ['POST'] }],
   ['/vapix/services', { kind: 'events', methods: ['POST'] }],

@@ -51,6 +51,12 @@ export const ErrorCodes = {
   NOT_REGULAR_FILE: 'ERR_NOT_REGULAR_FILE',
   /** A recording name that leads out of the recorder's folder (`..`, an absolute path, a link pointing out). */
   OUTSIDE_FOLDER: 'ERR_OUTSIDE_FOLDER',
+  /** The camera lacks the function asked for (no PTZ, no pan on a zoom-only camera, no such I/O port or preset). */
+  NOT_SUPPORTED: 'ERR_NOT_SUPPORTED',
+  /** The camera answered a command (PTZ, I/O) with an error of its own, in a 200 body. */
+  CAMERA_REFUSED: 'ERR_CAMERA_REFUSED',
+  /** A PTZ move was sent but the camera did not come to rest in time. */
+  MOVE_TIMEOUT: 'ERR_MOVE_TIMEOUT',
   UNKNOWN: 'ERR_UNKNOWN',
 } as const;
 
@@ -98,6 +104,11 @@ export const Hints: Record<ErrorCode, string> = {
     'Recordings are only written to and played from regular files (not pipes, devices, sockets or links). Choose another file name.',
   ERR_OUTSIDE_FOLDER:
     "Recordings stay inside the node's folder. Give a name relative to it, without '..' and without a symbolic link that points out of it.",
+  ERR_NOT_SUPPORTED:
+    'The camera does not offer this (check the model has PTZ or I/O ports, and the preset or port number); the message says what is missing.',
+  ERR_CAMERA_REFUSED: 'The camera refused the command; the message quotes its answer (e.g. an unknown preset, or a port that is an input).',
+  ERR_MOVE_TIMEOUT:
+    'The camera did not report a still position in time: it may still be moving, be held by another user or a guard tour, or be slow; raise the timeout.',
   ERR_UNKNOWN: 'Unexpected error; see the message.',
 };
 

@@ -21,6 +21,7 @@ import {
   TOPIC_DAY_NIGHT,
   TOPIC_MOTION,
   TOPIC_PTZ_MOVE,
+  TOPIC_PTZ_PRESET,
   TOPIC_STORAGE_ALERT,
   TOPIC_VIRTUAL_INPUT,
   TOPIC_VMD,
@@ -378,13 +379,13 @@ describe('GetEventInstances over SOAP (simulator)', function () {
       assert.equal(truncated, false);
       assert.deepEqual(
         topics.map((t) => t.topic),
-        [TOPIC_VIRTUAL_INPUT, 'tns1:Device/tnsaxis:IO/Port', TOPIC_MOTION, TOPIC_DAY_NIGHT, TOPIC_VMD, TOPIC_PTZ_MOVE, TOPIC_STORAGE_ALERT],
+        [TOPIC_VIRTUAL_INPUT, 'tns1:Device/tnsaxis:IO/Port', TOPIC_MOTION, TOPIC_DAY_NIGHT, TOPIC_VMD, TOPIC_PTZ_MOVE, TOPIC_PTZ_PRESET, TOPIC_STORAGE_ALERT],
       );
       assert.equal(topics[0].niceName, 'Virtual input');
       // The state items as real firmware declares them (test/fixtures/axis).
       assert.deepEqual(
         topics.map((t) => t.stateKey),
-        ['active', undefined, 'State', 'day', 'active', 'is_moving', 'alert'],
+        ['active', 'state', 'State', 'day', 'active', 'is_moving', 'on_preset', 'alert'],
       );
     } finally {
       await client.close();

@@ -1,0 +1,61 @@
+/**
+ * One VAPIX command or query over the camera's client, with the one retry
+ * that is safe. A camera may close a kept-alive socket just as a request goes
+ * out on it; the request then fails with a reset although the camera never
+ * saw it, or saw it and acted. Only a command that does the same thing when
+ * done twice (go to preset, set a port, read a position) is sent again;
+ * a pulse or a relative move is not, and its reset reaches the user.
+ */
+import { CameraError, ErrorCodes } from './errors';
+import type { BufferResponse, CameraHttpClient } from './http';
+
+export interface VapixCommandOptions {
+  /** Safe to send twice: then one retry after a reset. */
+  idempotent: boolean;
+  method?: 'GET' | 'POST';
+  body?: string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Default 256 KiB: command answers are a few lines. */
+  maxBytes?: number;
+}
+
+export const COMMAND_MAX_BYTES = 256 * 1024;
+
+export async function vapixCommand(client: CameraHttpClient, pathAndQuery: string, opts: VapixCommandOptions): Promise<BufferResponse> {
+  const req = {
+    maxBytes: opts.maxBytes ?? COMMAND_MAX_BYTES,
+    ...(opts.method ? { method: opts.method } : {}),
+    ...(opts.body !== undefined ? { body: opts.body } : {}),
+    ...(opts.headers ? { headers: opts.headers } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+  try {
+    return await client.fetchBuffer(pathAndQuery, req);
+  } catch (e) {
+    if (!opts.idempotent || !(e instanceof CameraError) || e.code !== ErrorCodes.CONN_RESET || opts.signal?.aborted) throw e;
+    return client.fetchBuffer(pathAndQuery, req);
+  }
+}
+
+/** Text of a refusal in a 2xx body (`Error: ...`, `# Error: ...`), or null. */
+export function vapixErrorText(text: string): string | null {
+  const line = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l !== '');
+  if (!line) return null;
+  const m = /^#?\s*error\b[:\s-]*(.*)$/i.exec(line);
+  return m ? (m[1] || line).slice(0, 200) : null;
+}
+
+/** `key=value` lines (PTZ queries, port.cgi answers), keys as sent. */
+export function parseKeyValueLines(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return out;
+}
