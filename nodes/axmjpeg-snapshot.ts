@@ -135,7 +135,7 @@ export = function (RED: NodeAPI) {
     let closing = false;
 
     function shortReason(code: ErrorCode): string {
-      const key = `snapshot.reason.${code}`;
+      const key = `axmjpeg-snapshot.reason.${code}`;
       const text = RED._(key);
       return text && text !== key ? text : code;
     }
@@ -180,7 +180,7 @@ export = function (RED: NodeAPI) {
       node.status({
         fill: 'green',
         shape: 'dot',
-        text: RED._('axmjpeg-snapshot.status.ok', { time: clockTime(Date.now()), source: RED._(`snapshot.source.${meta.source}`) }),
+        text: RED._('axmjpeg-snapshot.status.ok', { time: clockTime(Date.now()), source: RED._(`axmjpeg-snapshot.source.${meta.source}`) }),
       });
       send(out);
     }

@@ -8,6 +8,10 @@
  *   node scripts/demo.js            run until Ctrl-C
  *   node scripts/demo.js --check    start everything, check the video really
  *                                   flows end to end, print PASS/FAIL, exit
+ *   node scripts/demo.js --https    the camera is HTTPS-only (AXIS OS 13 style,
+ *                                   self-signed certificate made at start-up,
+ *                                   Basic over https); the camera config node
+ *                                   trusts exactly that certificate (pinned)
  *
  * Options: --port N (Node-RED; else $PORT, else 1880, else a free port),
  *          --sim-port N (simulator; else 8090, else a free port),
@@ -97,7 +101,7 @@ const URLS = {
 // ------------------------------------------------------------------ arguments
 
 function parseArgs(argv) {
-  const o = { check: false, verbose: false, port: null, simPort: null, userDir: null };
+  const o = { check: false, verbose: false, https: false, port: null, simPort: null, userDir: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -111,12 +115,13 @@ function parseArgs(argv) {
       return n;
     };
     if (a === '--check') o.check = true;
+    else if (a === '--https') o.https = true;
     else if (a === '--verbose' || a === '-v') o.verbose = true;
     else if (a === '--port' || a === '-p') o.port = port(value());
     else if (a === '--sim-port') o.simPort = port(value());
     else if (a === '--user-dir' || a === '-u') o.userDir = path.resolve(value());
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/demo.js [--check] [--port N] [--sim-port N] [--user-dir DIR] [--verbose]');
+      console.log('usage: node scripts/demo.js [--check] [--https] [--port N] [--sim-port N] [--user-dir DIR] [--verbose]');
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
   }
@@ -165,10 +170,25 @@ function loadDist(rel) {
   }
 }
 
+/**
+ * --https: one certificate for the whole run, so the camera coming back after
+ * SIGUSR2 still matches the pin (a real camera keeps its certificate too).
+ */
+let demoCertificate = null;
+
+/** How the demo reaches the camera: http + Digest, or (--https) https + Basic with the certificate pinned. */
+function cameraAccess(sim) {
+  return demoCertificate
+    ? { protocol: 'https', port: sim.port, tls: { pinSha256: demoCertificate.sha256 } }
+    : { protocol: 'http', port: sim.port };
+}
+
 async function startCameraSimulator(port) {
   const { startSimulator } = loadDist('simulator');
   // A PTZ head for example 09 (presets Home, Door, Parking, Entrée).
-  const opts = { host: HOST, auth: 'digest', username: SIM_USER, password: SIM_PASSWORD, ptz: true };
+  const opts = demoCertificate
+    ? { host: HOST, auth: 'per-scheme', httpsOnly: true, https: demoCertificate, username: SIM_USER, password: SIM_PASSWORD, ptz: true }
+    : { host: HOST, auth: 'digest', username: SIM_USER, password: SIM_PASSWORD, ptz: true };
   try {
     return await startSimulator({ ...opts, port });
   } catch (e) {
@@ -180,7 +200,7 @@ async function startCameraSimulator(port) {
 /** Records the simulator's stream as a .mjpg file for the playback example. */
 async function recordSample(sim, file) {
   const { CameraHttpClient } = loadDist('src/http');
-  const client = new CameraHttpClient({ protocol: 'http', host: HOST, port: sim.port, username: SIM_USER, password: SIM_PASSWORD });
+  const client = new CameraHttpClient({ ...cameraAccess(sim), host: HOST, username: SIM_USER, password: SIM_PASSWORD });
   try {
     const res = await client.request(`/axis-cgi/mjpg/video.cgi?resolution=320x240&fps=15&nbrofframes=${SAMPLE_FRAMES}`, { expect: 'multipart' });
     const chunks = [];
@@ -308,7 +328,9 @@ function demoFlows(examples, sim, userDir) {
       const n = JSON.parse(JSON.stringify(orig));
       for (const [k, v] of Object.entries(n)) if (typeof v === 'string' && replaced.has(v)) n[k] = replaced.get(v);
       if (n.type === 'axmjpeg-camera') {
-        Object.assign(n, { name: 'Simulated camera', host: HOST, port: String(sim.port), protocol: 'http', auth: 'auto' });
+        const access = cameraAccess(sim);
+        Object.assign(n, { name: 'Simulated camera', host: HOST, port: String(sim.port), protocol: access.protocol, auth: 'auto' });
+        if (access.tls) n.pinSha256 = access.tls.pinSha256;
         n.credentials = { user: SIM_USER, password: SIM_PASSWORD };
       } else if (n.type === 'axmjpeg-in' && n.source === 'file') {
         n.file = path.join(userDir, SAMPLE_FILE);
@@ -637,15 +659,20 @@ async function main() {
       } else {
         sim = await startCameraSimulator(unplugged);
         unplugged = null;
-        say(`SIGUSR2: camera simulator back at http://${HOST}:${sim.port}/`);
+        say(`SIGUSR2: camera simulator back at ${sim.url}/`);
       }
     })().catch((e) => say(`SIGUSR2: ${e.message}`));
   });
 
   try {
     // 1. the camera
+    if (opts.https) demoCertificate = loadDist('simulator/self-signed').selfSignedCertificate([HOST, 'localhost']);
     sim = await startCameraSimulator(opts.simPort ?? (opts.check ? 0 : SIM_PREFERRED_PORT));
-    say(`camera simulator at http://${HOST}:${sim.port}/ (user ${SIM_USER}, password ${SIM_PASSWORD}, Digest)`);
+    say(
+      demoCertificate
+        ? `camera simulator at ${sim.url}/, HTTPS only (user ${SIM_USER}, password ${SIM_PASSWORD}, Basic over https; plain http ${sim.httpUrl} redirects), certificate SHA-256 ${demoCertificate.sha256}, pinned in the camera config`
+        : `camera simulator at ${sim.url}/ (user ${SIM_USER}, password ${SIM_PASSWORD}, Digest)`,
+    );
 
     // 2. the user dir
     const userDir = opts.userDir ?? (opts.check ? (tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'axis-mjpeg-demo-'))) : path.join(ROOT, '.demo'));
@@ -726,7 +753,7 @@ async function main() {
   Motion clips      ${displayPath(path.join(userDir, CLIP_DIR))}/     (axmjpeg-motion -> one .mjpg per motion; the demo's picture always moves, so clips are cut every ${DEMO_CLIP_MINUTES * 60} s and the newest ${DEMO_CLIPS_KEPT} kept)
   PTZ               ${base}${URLS.ptz}?preset=Parking   (motion also turns the camera to ${PTZ_ALARM_PRESET}, snapshot in ${displayPath(path.join(userDir, PTZ_DIR))}, home again after 20 s)
   Node-RED editor   ${base}/   (debug sidebar: motion, snapshot and clip alerts)
-  Camera simulator  http://${HOST}:${sim.port}/axis-cgi/mjpg/video.cgi (${SIM_USER} / ${SIM_PASSWORD})
+  Camera simulator  ${sim.url}/axis-cgi/mjpg/video.cgi (${SIM_USER} / ${SIM_PASSWORD}${demoCertificate ? `; HTTPS only, certificate SHA-256 ${demoCertificate.sha256}` : ''})
 
   Ctrl-C stops everything. kill -USR2 ${process.pid} stops the camera (the live view shows
   "camera offline" after 5 s) and starts it again the next time.

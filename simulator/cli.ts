@@ -8,7 +8,8 @@ import { CameraSimulator, type SimulatorOptions } from './index';
 
 const USAGE = `usage: simulator [--host H] [--port P] [--auth none|basic|digest|both|per-scheme] [--user U] [--pass P]
                  [--max-viewers N] [--framing close|chunked] [--cameras N] [--resolution WxH] [--fps N]
-                 [--https-key FILE --https-cert FILE] [--snapshot-only]`;
+                 [--https-key FILE --https-cert FILE] [--snapshot-only]
+                 [--https-only [--http-port P]]   (self-signed certificate made at start-up unless given)`;
 
 function parseArgs(argv: string[]): SimulatorOptions {
   const o: SimulatorOptions = {};
@@ -23,6 +24,10 @@ function parseArgs(argv: string[]): SimulatorOptions {
     }
     if (name === '--snapshot-only') {
       o.snapshotOnly = true;
+      continue;
+    }
+    if (name === '--https-only') {
+      o.httpsOnly = true;
       continue;
     }
     if (value === undefined) throw new Error(`missing value for ${name}`);
@@ -60,6 +65,9 @@ function parseArgs(argv: string[]): SimulatorOptions {
       case '--fps':
         o.defaultFps = Number(value);
         break;
+      case '--http-port':
+        o.httpPort = Number(value);
+        break;
       case '--https-key':
         key = value;
         break;
@@ -91,6 +99,10 @@ async function main(): Promise<void> {
   console.log(`Axis camera simulator listening on ${sim.url}`);
   console.log(`  stream:   ${sim.url}/axis-cgi/mjpg/video.cgi?resolution=640x480&fps=10`);
   console.log(`  snapshot: ${sim.url}/axis-cgi/jpg/image.cgi`);
+  if (sim.certificate) {
+    console.log(`  HTTPS only; certificate SHA-256 ${sim.certificate.sha256}`);
+    console.log(`  plain http ${sim.httpUrl} redirects to https`);
+  }
   console.log(`  auth: ${opts.auth ?? 'none'}${opts.auth && opts.auth !== 'none' ? ` (user ${opts.username ?? 'root'})` : ''}`);
   const stop = (): void => {
     console.log('stopping');

@@ -21,13 +21,14 @@
  *   start() in a process pre-renders the default cycle (about 2 s for VGA);
  *   a new resolution's first frame takes one encode (up to ~0.5 s at 1080p).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import { AuthVerifier, type AuthMode, type DigestAlgorithm } from './auth';
 import { basicDeviceInfo, paramList, systemReady, type DeviceIdentity } from './device';
 import { EventSimulator, TOPIC_PTZ_PRESET } from './events';
+import { selfSignedCertificate } from './self-signed';
 import { frameCache } from './frame-cache';
 import { parseStreamParams, type StreamParams } from './params';
 import { PtzSimulator, type PtzSimOptions } from './ptz';
@@ -64,6 +65,14 @@ export interface SimulatorOptions {
   snapshotOnly?: boolean;
   /** A PTZ head behind com/ptz.cgi (true: the default presets). Without it, ptz.cgi answers 404 as on a fixed camera. */
   ptz?: boolean | PtzSimOptions;
+  /**
+   * An HTTPS-only camera, as AXIS OS 13 ships: `port` speaks HTTPS with `https`'s certificate or, without
+   * one, a self-signed certificate made at start-up (`certificate`); plain http on `httpPort` answers
+   * every request with a 301 to the https address.
+   */
+  httpsOnly?: boolean;
+  /** httpsOnly: the plain-http port that redirects (default 0: a free one; see `httpUrl`). */
+  httpPort?: number;
 }
 
 export interface SimulatorStats {
@@ -153,6 +162,10 @@ export class CameraSimulator {
   readonly events = new EventSimulator();
   /** The PTZ head, when the camera has one (option `ptz`). */
   readonly ptz: PtzSimulator | null;
+  /** httpsOnly: the certificate served (PEM) and its SHA-256 fingerprint, for tests and demos to pin. */
+  certificate: { cert: string; sha256: string } | null = null;
+  private redirectServer: http.Server | null = null;
+  private _httpPort = 0;
 
   private readonly opts: Required<Omit<SimulatorOptions, 'https' | 'realm' | 'ptz'>> & Pick<SimulatorOptions, 'https'> & { realm: string };
   private readonly server: http.Server;
@@ -189,6 +202,8 @@ export class CameraSimulator {
       firmware: opts.firmware ?? '10.12.200',
       serial,
       snapshotOnly: opts.snapshotOnly ?? false,
+      httpsOnly: opts.httpsOnly ?? false,
+      httpPort: opts.httpPort ?? 0,
     };
     this.ptz = opts.ptz ? new PtzSimulator(opts.ptz === true ? {} : opts.ptz) : null;
     if (this.ptz) {
@@ -201,6 +216,20 @@ export class CameraSimulator {
         if (preset) this.events.setState(TOPIC_PTZ_PRESET, { PresetToken: String(preset) }, { on_preset: '1' });
       };
       if (preset) this.events.setState(TOPIC_PTZ_PRESET, { PresetToken: String(preset) }, { on_preset: '1' });
+    }
+    if (this.opts.httpsOnly) {
+      const generated = this.opts.https ? null : selfSignedCertificate([this.opts.host === '::1' ? 'localhost' : this.opts.host, 'localhost']);
+      if (generated) this.opts.https = { key: generated.key, cert: generated.cert };
+      const cert = String(this.opts.https!.cert);
+      this.certificate = { cert, sha256: new X509Certificate(cert).fingerprint256 };
+      this.redirectServer = http.createServer((req, res) => {
+        const host = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
+        const location = `https://${host}:${this._port}${req.url ?? '/'}`;
+        const body = `<HTML><HEAD><TITLE>301 Moved Permanently</TITLE></HEAD><BODY>HTTPS only: ${location}</BODY></HTML>\n`;
+        res.writeHead(301, { Location: location, 'Content-Type': 'text/html', 'Content-Length': String(Buffer.byteLength(body)) });
+        res.end(body);
+      });
+      this.redirectServer.on('clientError', (_err, socket) => socket.destroy());
     }
     this.auth = new AuthVerifier({
       mode: this.opts.auth,
@@ -232,6 +261,18 @@ export class CameraSimulator {
     return this._port;
   }
 
+  /** httpsOnly: the plain-http port that redirects to https (0 otherwise). */
+  get httpPort(): number {
+    return this._httpPort;
+  }
+
+  /** httpsOnly: the plain-http address that redirects to https. */
+  get httpUrl(): string | null {
+    if (!this.redirectServer) return null;
+    const host = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
+    return `http://${host}:${this._httpPort}`;
+  }
+
   get url(): string {
     const host = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
     return `${this.opts.https ? 'https' : 'http'}://${host}:${this._port}`;
@@ -249,6 +290,17 @@ export class CameraSimulator {
     this.started = true;
     frameCache.acquire();
     await this.listen(this.opts.port);
+    if (this.redirectServer) {
+      const rs = this.redirectServer;
+      await new Promise<void>((resolve, reject) => {
+        rs.once('error', reject);
+        rs.listen(this.opts.httpPort, this.opts.host, () => {
+          rs.removeListener('error', reject);
+          this._httpPort = (rs.address() as { port: number }).port;
+          resolve();
+        });
+      });
+    }
     // The whole default cycle, so the first stream already moves; capped
     // because a 1080p cycle takes seconds to encode.
     await frameCache.whenComplete(this.defaultSpec, PREWARM_MAX_MS);
@@ -268,6 +320,11 @@ export class CameraSimulator {
     this.wakeReady();
     this.dropEverything();
     if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const rs = this.redirectServer;
+    if (rs?.listening) {
+      rs.closeAllConnections();
+      await new Promise<void>((resolve) => rs.close(() => resolve()));
+    }
     if (this.started) await frameCache.release();
   }
 

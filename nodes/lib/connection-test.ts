@@ -54,9 +54,27 @@ export interface TestCertificate extends CertificateInfo {
 /** Time for the certificate look-up that precedes an https test. */
 export const CERT_PROBE_TIMEOUT_MS = 5_000;
 
+/** Plain http failed, and the same host speaks HTTPS here: the editor offers to switch. */
+export interface HttpsSuggestion {
+  protocol: 'https';
+  port: number;
+  certificate: TestCertificate;
+}
+
+/** http failures that an HTTPS-only camera gives (a redirect, nothing on port 80, TLS bytes on the port). */
+const HTTPS_ONLY_SIGNS = new Set<ErrorCode>([ErrorCodes.HTTPS_REQUIRED, ErrorCodes.CONN_REFUSED, ErrorCodes.CONN_RESET, ErrorCodes.BAD_HTTP]);
+
+export function httpsOnlyHint(port: number): string {
+  return (
+    `The camera answers over HTTPS on port ${port}: it accepts only HTTPS (the AXIS OS 13 default). ` +
+    'Switch to https (the button below), check and trust its certificate, then test again.'
+  );
+}
+
 export interface TestFailure {
   ok: false;
   certificate?: TestCertificate;
+  suggest?: HttpsSuggestion;
   code: ErrorCode;
   message: string;
   hint: string;
@@ -284,6 +302,14 @@ export function registerTestEndpoint(RED: NodeAPI, opts: TestEndpointOptions): v
       log(`${target}: ${err.code}${err.statusCode !== undefined ? ` (HTTP ${err.statusCode})` : ''}`);
       const failure = publicFailure(err, client.baseUrl);
       if (certificate) failure.certificate = certificate;
+      if (ep.protocol === 'http' && HTTPS_ONLY_SIGNS.has(err.code)) {
+        const suggest = await findHttps(ep, err);
+        if (suggest) {
+          failure.suggest = suggest;
+          failure.hint = httpsOnlyHint(suggest.port);
+          log(`${target}: answers over https on port ${suggest.port}`);
+        }
+      }
       return failure;
     } finally {
       clearTimeout(timer);
@@ -308,6 +334,24 @@ export function registerTestEndpoint(RED: NodeAPI, opts: TestEndpointOptions): v
       res.json({ ok: false, code: err.code, message: err.message, hint: err.hint } satisfies TestFailure);
     }
   });
+}
+
+/**
+ * Where an http camera that failed speaks HTTPS: the port it redirected to,
+ * TLS on the same port, or 443. Handshakes only, nothing sent, no credentials.
+ */
+async function findHttps(ep: CameraEndpoint, err: CameraError): Promise<HttpsSuggestion | null> {
+  const redirect = /redirects to https \(port (\d{1,5})\)/.exec(err.message)?.[1];
+  const ports = [...new Set([redirect ? Number(redirect) : null, ep.port ?? 80, 443].filter((p): p is number => p !== null))];
+  for (const port of ports) {
+    try {
+      const info = await probeCertificate({ host: ep.host, port, timeoutMs: CERT_PROBE_TIMEOUT_MS });
+      return { protocol: 'https', port, certificate: { ...info, pinned: false } };
+    } catch {
+      // Not there: the next candidate.
+    }
+  }
+  return null;
 }
 
 /** scheme://host:port for the log, port always shown (the client's baseUrl drops default ports). */

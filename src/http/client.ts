@@ -456,6 +456,14 @@ export class CameraHttpClient {
         const input: Parameters<typeof statusError>[0] = { statusCode: res.statusCode, redactedUrl: redacted, headers: resHeaders, body: text };
         if (res.statusText) input.statusText = res.statusText;
         const location = firstHeader(resHeaders, 'location');
+        const httpsPort = res.statusCode >= 300 && res.statusCode < 400 ? this.httpsRedirectPort(location) : null;
+        if (httpsPort !== null) {
+          throw new CameraError(
+            ErrorCodes.HTTPS_REQUIRED,
+            `HTTP ${res.statusCode} from ${redacted}: the camera redirects to https (port ${httpsPort}), so it accepts only HTTPS`,
+            { statusCode: res.statusCode },
+          );
+        }
         if (location) input.redactedUrl = `${redacted} (redirect to ${redactUrl(location)})`;
         throw statusError(input);
       }
@@ -467,6 +475,19 @@ export class CameraHttpClient {
       }
       return this.wrap(res.statusCode, resHeaders, contentType, resBody, redacted, signal);
     }
+  }
+
+  /** The port of a redirect from our plain http to https on the same host, else null. */
+  private httpsRedirectPort(location: string): number | null {
+    if (!this.baseUrl.startsWith('http:') || !location) return null;
+    let to: URL;
+    try {
+      to = new URL(location, this.baseUrl);
+    } catch {
+      return null;
+    }
+    if (to.protocol !== 'https:' || to.hostname !== new URL(this.baseUrl).hostname) return null;
+    return to.port ? Number(to.port) : 443;
   }
 
   private async snippet(body: Readable): Promise<string> {
