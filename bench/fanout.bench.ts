@@ -2,8 +2,11 @@
  * Fan-out benchmark: one simulated 1080p camera at 25 fps (Digest) read by
  * axmjpeg-in and served by axmjpeg-out inside a REAL Node-RED (child
  * process), to 1, 10, 100, 200, 300 and 500 loopback viewers of which 10% never read.
- * Then the same load through a naive relay (bench/fanout/naive-relay.ts:
- * every frame written to every response, backpressure ignored).
+ * Then the same load through a bare node socket relay (bench/fanout/bare-relay.ts:
+ * one pre-built Buffer per frame, socket.write to each viewer that took the
+ * last one: the CPU floor ours is compared against, side by side), and a
+ * naive relay (bench/fanout/naive-relay.ts: every frame written to every
+ * response, backpressure ignored).
  *
  * Per step: delivered fps of the reading viewers (p50/p5/min), the camera's
  * own rate, camera connections opened, relay CPU % and RSS (from /proc,
@@ -38,7 +41,7 @@ const FPS = 25;
  */
 const COMPRESSION = 5;
 const VIEWER_STEPS = (process.env.FANOUT_VIEWERS ?? '1,10,100,200,300,500').split(',').map(Number);
-const RELAYS = (process.env.FANOUT_RELAYS ?? 'ours,naive').split(',');
+const RELAYS = (process.env.FANOUT_RELAYS ?? 'ours,bare,naive').split(',');
 const STEP_SECONDS = Number(process.env.FANOUT_SECONDS ?? 15);
 /** Viewers connected and reading this long before the measured window opens. */
 const WARMUP_MS = 2000;
@@ -61,7 +64,8 @@ const STREAM_PATH = '/bench/live';
 /** Far above the largest step: the limit must not be what is measured. */
 const HTTP_OUT_MAX_VIEWERS = 2000;
 
-type RelayName = 'ours' | 'naive';
+type RelayName = 'ours' | 'bare' | 'naive';
+const RELAY_LABEL: Record<RelayName, string> = { ours: 'axmjpeg-out', bare: 'bare socket relay', naive: 'naive' };
 
 interface Step {
   relay: RelayName;
@@ -222,23 +226,23 @@ async function runOurs(sim: CameraSimulator, procs: ChildProcess[]): Promise<Ste
   return steps;
 }
 
-async function runNaive(sim: CameraSimulator, procs: ChildProcess[]): Promise<Step[]> {
+async function runChildRelay(name: 'bare' | 'naive', sim: CameraSimulator, procs: ChildProcess[]): Promise<Step[]> {
   const steps: Step[] = [];
   const videoPath = `/axis-cgi/mjpg/video.cgi?resolution=${RESOLUTION}&fps=${FPS}&compression=${COMPRESSION}`;
   for (const n of VIEWER_STEPS) {
     // A fresh process per step: its RSS would not come back down between steps.
     const streamsAtStart = sim.stats.streamRequests;
-    const child = fork(path.join(__dirname, 'fanout', 'naive-relay.js'), [JSON.stringify({ cameraPort: sim.port, path: videoPath, username: SIM_USER, password: SIM_PASSWORD })], {
+    const child = fork(path.join(__dirname, 'fanout', `${name}-relay.js`), [JSON.stringify({ cameraPort: sim.port, path: videoPath, username: SIM_USER, password: SIM_PASSWORD })], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     try {
       const { port } = await new Promise<Extract<FromNaive, { ev: 'listening' }>>((resolve, reject) => {
         child.once('message', (m: FromNaive) => (m.ev === 'listening' ? resolve(m) : reject(new Error(m.ev === 'error' ? m.message : m.ev))));
-        child.once('exit', (code) => reject(new Error(`naive relay exited (${code})`)));
+        child.once('exit', (code) => reject(new Error(`${name} relay exited (${code})`)));
       });
       // First frames through before viewers come, as Node-RED had.
       await sleep(1000);
-      const s = await runStep({ name: 'naive', pid: child.pid!, url: `http://127.0.0.1:${port}/`, streamsAtStart }, n, sim, procs);
+      const s = await runStep({ name, pid: child.pid!, url: `http://127.0.0.1:${port}/`, streamsAtStart }, n, sim, procs);
       printStep(s);
       steps.push(s);
     } finally {
@@ -253,6 +257,18 @@ async function runNaive(sim: CameraSimulator, procs: ChildProcess[]): Promise<St
 
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '—');
 
+/** axmjpeg-out's CPU against the bare socket relay's, per viewer count of the same run. */
+function cpuRatioTable(steps: Step[]): string {
+  const rows = ['| viewers | axmjpeg-out CPU | bare socket relay CPU | ratio |', '|---|---|---|---|'];
+  for (const n of viewerCounts(steps)) {
+    const ours = steps.find((s) => s.relay === 'ours' && s.viewers === n);
+    const bare = steps.find((s) => s.relay === 'bare' && s.viewers === n);
+    if (!ours || !bare) continue;
+    rows.push(`| ${n} | ${ours.cpuPct.toFixed(1)}% | ${bare.cpuPct.toFixed(1)}% | ${(ours.cpuPct / bare.cpuPct).toFixed(2)}x |`);
+  }
+  return rows.join('\n');
+}
+
 function table(steps: Step[]): string {
   const rows = [
     '| relay | viewers (reading + stalled) | camera fps | readers fps p50 | p5 | min | latency p50 / p99 (ms) | camera connections | relay CPU (% of a core) | relay RSS start → end (MB) | viewer processes CPU | full rate? |',
@@ -260,7 +276,7 @@ function table(steps: Step[]): string {
   ];
   for (const s of steps) {
     rows.push(
-      `| ${s.relay === 'ours' ? 'axmjpeg-out' : 'naive'} | ${s.viewers} (${s.readers} + ${s.stalled}) | ${f1(s.cameraFps)} | ${f1(s.p50)} | ${f1(s.p5)} | ${f1(s.min)} | ${s.latP50} / ${s.latP99} | ${s.cameraConnections} | ${s.cpuPct.toFixed(0)}% | ${s.rssStartMB.toFixed(0)} → ${s.rssEndMB.toFixed(0)}${s.cutShort ? ' (cut short)' : ''} | ${s.viewerCpuPct.toFixed(0)}% | ${s.holds ? 'yes' : 'no'}${s.refused ? ` (${s.refused} refused)` : ''}${s.ended ? ` (${s.ended} cut off)` : ''} |`,
+      `| ${RELAY_LABEL[s.relay]} | ${s.viewers} (${s.readers} + ${s.stalled}) | ${f1(s.cameraFps)} | ${f1(s.p50)} | ${f1(s.p5)} | ${f1(s.min)} | ${s.latP50} / ${s.latP99} | ${s.cameraConnections} | ${s.cpuPct.toFixed(0)}% | ${s.rssStartMB.toFixed(0)} → ${s.rssEndMB.toFixed(0)}${s.cutShort ? ' (cut short)' : ''} | ${s.viewerCpuPct.toFixed(0)}% | ${s.holds ? 'yes' : 'no'}${s.refused ? ` (${s.refused} refused)` : ''}${s.ended ? ` (${s.ended} cut off)` : ''} |`,
     );
   }
   return rows.join('\n');
@@ -383,7 +399,8 @@ async function main(): Promise<void> {
   let steps: Step[] = [];
   try {
     if (RELAYS.includes('ours')) steps.push(...(await runOurs(sim, procs)));
-    if (RELAYS.includes('naive')) steps.push(...(await runNaive(sim, procs)));
+    if (RELAYS.includes('bare')) steps.push(...(await runChildRelay('bare', sim, procs)));
+    if (RELAYS.includes('naive')) steps.push(...(await runChildRelay('naive', sim, procs)));
   } finally {
     for (const p of procs) p.disconnect();
     await sim.close();
@@ -395,6 +412,8 @@ async function main(): Promise<void> {
   const held = ours.filter((s) => s.holds).map((s) => s.viewers);
   const largest = ours.every((s) => s.holds) ? Math.max(...held) : Math.max(0, ...ours.filter((s, i) => ours.slice(0, i + 1).every((x) => x.holds)).map((s) => s.viewers));
   console.log('');
+  console.log('');
+  console.log(cpuRatioTable(steps));
   console.log(`largest viewer count at full rate (camera >= ${FULL_RATE_SHARE * 100}% of ${FPS} fps, readers' p5 >= ${FULL_RATE_SHARE * 100}% of the camera's rate): ${largest || 'none'}`);
   const note = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; npm run bench:fanout`;
   if (chartsDir) writeCharts(path.resolve(ROOT, chartsDir), steps, note);

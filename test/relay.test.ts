@@ -226,6 +226,29 @@ describe('relay: MjpegBroadcaster over real sockets', function () {
     assert.equal(bc.stats.perViewer[0].sent, 5);
   });
 
+  it('a middleware that wraps res.write (compression, a byte counter) sees every byte: frames go through it, not around it', async function () {
+    await start();
+    let wrapped = 0;
+    server.removeAllListeners('request');
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const write = res.write;
+      res.write = function (this: http.ServerResponse, chunk: unknown, ...rest: unknown[]) {
+        wrapped += Buffer.byteLength(chunk as Buffer);
+        return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+      } as typeof res.write;
+      bc.handle(req, res);
+    });
+    const v = await view();
+    const frames = [1, 2, 3].map((i) => colourJpeg(i));
+    for (const [i, f] of frames.entries()) {
+      bc.publish(f);
+      await v.waitParts(i + 1);
+    }
+    assert.deepEqual(v.reader.parts.map((p) => p.body), frames);
+    const jpegBytes = frames.reduce((n, f) => n + f.length, 0);
+    assert.ok(wrapped > jpegBytes, `the wrapper saw ${wrapped} bytes, the JPEGs alone are ${jpegBytes}`);
+  });
+
   it('sends the latest frame at once to a viewer that connects later', async function () {
     await start();
     const a = colourJpeg(7);

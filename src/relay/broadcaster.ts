@@ -27,7 +27,8 @@
  * Framework-free: works with any `http` server or express-style router.
  */
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { CameraError, ErrorCodes } from '../errors';
 import { AddressCounter, clientAddress } from './address';
 import { FRAMINGS, viewerKind, type Framing } from './framing';
@@ -158,11 +159,24 @@ interface OutFrame {
   header: Buffer;
   data: Buffer;
   time: number;
+  /**
+   * The whole part as one Buffer per framing, built by the first viewer that
+   * needs it and shared by all: one write per viewer per frame is what keeps
+   * fan-out cheap (three writes through ServerResponse cost ~1.8x).
+   */
+  standard: Buffer | null;
+  browser: Buffer | null;
 }
 
 interface Viewer {
   id: number;
   res: ServerResponse;
+  /**
+   * The socket below `res`, written to directly once the headers are out;
+   * null when something sits in between (a middleware that wraps res.write,
+   * such as compression, or bytes still queued in res).
+   */
+  sock: Socket | null;
   remote: string;
   connectedAt: number;
   intervalMs: number;
@@ -396,6 +410,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     const v: Viewer = {
       id: this.nextId++,
       res,
+      sock: null,
       remote: `${req.socket?.remoteAddress ?? '?'}:${req.socket?.remotePort ?? '?'}`,
       connectedAt: now,
       fps,
@@ -416,13 +431,22 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       skipped: 0,
       detach: () => undefined,
     };
+    // Headers and the opening go through res, so Node sends the head as usual.
+    if (!res.write(v.framing === 'browser' ? this.browserOpening : this.opening)) v.busy = true;
+    const sock = res.socket;
+    // Raw socket writes are only the same bytes when the body is close-delimited (not chunked) and nothing wraps res.write.
+    const chunked = (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true;
+    // res.writableLength counts the socket's own buffer too: what matters is that nothing waits in res itself.
+    const queuedInRes = sock ? res.writableLength - sock.writableLength : res.writableLength;
+    if (sock && !v.busy && !chunked && res.headersSent && queuedInRes === 0 && res.write === ServerResponse.prototype.write) v.sock = sock;
     const onDrain = (): void => this.onDrain(v);
     const onGone = (): void => this.remove(v);
-    res.on('drain', onDrain);
+    const drains = v.sock ?? res;
+    drains.on('drain', onDrain);
     res.on('close', onGone);
     res.on('error', onGone);
     v.detach = () => {
-      res.off('drain', onDrain);
+      drains.off('drain', onDrain);
       res.off('close', onGone);
       res.off('error', onGone);
     };
@@ -431,7 +455,6 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     this.counters.accepted++;
 
     if (v.webkit) this.webkitViewers++;
-    if (!res.write(v.framing === 'browser' ? this.browserOpening : this.opening)) v.busy = true;
     if (this.placeholder) this.offerPlaceholder(v, now);
     else if (this.latestFrame) this.offer(v, this.latestFrame, now);
     this.ensureSweeper();
@@ -449,7 +472,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     if (this.closed) return;
     const now = this.now();
     const time = typeof meta.time === 'number' && Number.isFinite(meta.time) ? meta.time : now;
-    const frame: OutFrame = { header: partHeader(jpeg.length, time), data: jpeg, time };
+    const frame: OutFrame = { header: partHeader(jpeg.length, time), data: jpeg, time, standard: null, browser: null };
     this.latestFrame = frame;
     this.counters.framesIn++;
     if (this.placeholder) this.clearPlaceholder();
@@ -472,7 +495,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     if (this.closed) return;
     const now = this.now();
     if (this.placeholder?.data === jpeg) return;
-    this.placeholder = { header: partHeader(jpeg.length, now), data: jpeg, time: now };
+    this.placeholder = { header: partHeader(jpeg.length, now), data: jpeg, time: now, standard: null, browser: null };
     for (const v of this.viewers) this.offerPlaceholder(v, now);
     if (!this.placeholderTimer) {
       this.placeholderTimer = setInterval(() => {
@@ -513,7 +536,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     this.stopRepeater();
     this.clearPlaceholder();
     for (const v of [...this.viewers]) {
-      const unsent = v.busy || v.res.writableLength > 0;
+      const unsent = v.busy || this.buffered(v) > 0;
       this.remove(v);
       if (unsent) v.res.destroy();
       else v.res.end();
@@ -547,22 +570,14 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
 
   private write(v: Viewer, frame: OutFrame, now: number): void {
     const res = v.res;
-    if (res.destroyed || res.writableEnded) {
+    if (res.destroyed || res.writableEnded || v.sock?.destroyed) {
       this.remove(v);
       return;
     }
-    // One writev per frame; header and trailer are shared, the JPEG is never copied.
-    res.cork();
-    let ok: boolean;
-    if (v.framing === 'browser') {
-      res.write(frame.data);
-      ok = res.write(this.browserTrailer);
-    } else {
-      res.write(frame.header);
-      res.write(frame.data);
-      ok = res.write(this.trailer);
-    }
-    res.uncork();
+    let part: Buffer;
+    if (v.framing === 'browser') part = frame.browser ??= Buffer.concat([frame.data, this.browserTrailer]);
+    else part = frame.standard ??= Buffer.concat([frame.header, frame.data, this.trailer]);
+    const ok = v.sock ? v.sock.write(part) : res.write(part);
     v.sent++;
     if (v.webkit) {
       v.repeated = v.last === frame;
@@ -630,6 +645,11 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     this.emit('viewers', this.viewers.size);
   }
 
+  /** Bytes written for `v` that its socket has not handed to the OS yet. */
+  private buffered(v: Viewer): number {
+    return v.sock ? v.sock.writableLength : v.res.writableLength;
+  }
+
   private viewerStats(v: Viewer): ViewerStats {
     return {
       id: v.id,
@@ -640,7 +660,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       sent: v.sent,
       dropped: v.dropped,
       skipped: v.skipped,
-      buffered: v.res.writableLength,
+      buffered: this.buffered(v),
     };
   }
 
@@ -684,7 +704,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
    */
   private isStuck(v: Viewer, now: number): boolean {
     const sock = v.res.socket;
-    if (this.stuckTimeoutMs <= 0 || !sock || v.res.writableLength === 0) {
+    if (this.stuckTimeoutMs <= 0 || !sock || this.buffered(v) === 0) {
       v.stall = null;
       return false;
     }
