@@ -81,6 +81,8 @@ const PTZ_DIR = 'camera-ptz';
 /** Example 09's presets: where motion sends the camera, and where `GET /camera/ptz?preset=` is checked to. */
 const PTZ_ALARM_PRESET = 'Door';
 const PTZ_CHECK_PRESET = 'Parking';
+/** Example 09's siren output (the simulator's default ports: input 0, output 1) and its pulse. */
+const SIREN_PORT = '1';
 /** Where example 04 records (axmjpeg-record: relative to the user dir). */
 const TIMELAPSE_FILE = path.join('timelapse', 'camera.mjpg');
 /** The demo's time-lapse keeps one frame every 5 s instead of every minute, so the file visibly grows. */
@@ -96,6 +98,7 @@ const URLS = {
   playback: '/camera/playback',
   alert: '/camera/alert',
   ptz: '/camera/ptz',
+  pulse: '/camera/io/pulse',
 };
 
 // ------------------------------------------------------------------ arguments
@@ -590,6 +593,21 @@ async function runChecks(base, userDir, sim, stopSimulator) {
       await sleep(POLL_INTERVAL_MS);
     }
   });
+  await check(`GET ${URLS.pulse} pulses output ${SIREN_PORT} on the camera`, async () => {
+    const r = await request(`${base}${URLS.pulse}`);
+    if (r.status !== 202) throw new Error(`HTTP ${r.status}`);
+    const t0 = Date.now();
+    const wait = async (want, what) => {
+      while (sim.io.isActive(SIREN_PORT) !== want) {
+        if (Date.now() - t0 > CHECK_STREAM_TIMEOUT_MS) throw new Error(`output ${SIREN_PORT} never ${what}`);
+        await sleep(20);
+      }
+      return Date.now() - t0;
+    };
+    const on = await wait(true, 'went on');
+    const off = await wait(false, 'went off again');
+    return `on after ${on} ms, off after ${off} ms`;
+  });
   // Last: it stops the camera. Viewers must not be left with a frozen picture that looks live.
   await check(`camera stopped -> ${URLS.live} shows the "camera offline" picture`, async () => {
     const live = await request(`${base}${URLS.live}.jpg`);
@@ -751,6 +769,7 @@ async function main() {
   File playback     ${base}${URLS.playback}
   Alert trigger     ${base}${URLS.alert}     (also the camera's motion every ${DEMO_MOTION_PERIOD_MS / 1000} s: snapshot -> e-mail/Telegram msgs, files in ${displayPath(path.join(userDir, SNAPSHOT_DIR))})
   Motion clips      ${displayPath(path.join(userDir, CLIP_DIR))}/     (axmjpeg-motion -> one .mjpg per motion; the demo's picture always moves, so clips are cut every ${DEMO_CLIP_MINUTES * 60} s and the newest ${DEMO_CLIPS_KEPT} kept)
+  Output pulse      ${base}${URLS.pulse}   (output ${SIREN_PORT} on for 2 s)
   PTZ               ${base}${URLS.ptz}?preset=Parking   (motion also turns the camera to ${PTZ_ALARM_PRESET}, snapshot in ${displayPath(path.join(userDir, PTZ_DIR))}, home again after 20 s)
   Node-RED editor   ${base}/   (debug sidebar: motion, snapshot and clip alerts)
   Camera simulator  ${sim.url}/axis-cgi/mjpg/video.cgi (${SIM_USER} / ${SIM_PASSWORD}${demoCertificate ? `; HTTPS only, certificate SHA-256 ${demoCertificate.sha256}` : ''})

@@ -27,7 +27,8 @@ import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import { AuthVerifier, type AuthMode, type DigestAlgorithm } from './auth';
 import { basicDeviceInfo, paramList, systemReady, type DeviceIdentity } from './device';
-import { EventSimulator, TOPIC_PTZ_PRESET } from './events';
+import { EventSimulator, TOPIC_IO_PORT, TOPIC_PTZ_PRESET, TOPIC_RELAY, VIRTUAL_INPUTS } from './events';
+import { IoSimulator, type IoSimOptions } from './io';
 import { selfSignedCertificate } from './self-signed';
 import { frameCache } from './frame-cache';
 import { parseStreamParams, type StreamParams } from './params';
@@ -37,6 +38,7 @@ import { FRAME_COMMENT_PREFIX, MJPEG_CONTENT_TYPE, MjpegStream, stampJpeg, type 
 
 export type { Fault } from './stream';
 export type { PtzSimOptions, PtzPresetDef, PtzState } from './ptz';
+export type { IoSimOptions, SimPort } from './io';
 export { BOUNDARY, FRAME_COMMENT_PREFIX, WRONG_LENGTH_DELTA } from './stream';
 export { SUPPORTED_RESOLUTIONS, MAX_FPS } from './params';
 
@@ -73,6 +75,8 @@ export interface SimulatorOptions {
   httpsOnly?: boolean;
   /** httpsOnly: the plain-http port that redirects (default 0: a free one; see `httpUrl`). */
   httpPort?: number;
+  /** I/O ports (default one input, one output) and the APIs that set them; `legacy`: only port.cgi and io/virtualinput.cgi. */
+  io?: IoSimOptions;
 }
 
 export interface SimulatorStats {
@@ -166,8 +170,10 @@ export class CameraSimulator {
   certificate: { cert: string; sha256: string } | null = null;
   private redirectServer: http.Server | null = null;
   private _httpPort = 0;
+  /** I/O ports and the virtual input CGIs. */
+  readonly io: IoSimulator;
 
-  private readonly opts: Required<Omit<SimulatorOptions, 'https' | 'realm' | 'ptz'>> & Pick<SimulatorOptions, 'https'> & { realm: string };
+  private readonly opts: Required<Omit<SimulatorOptions, 'https' | 'realm' | 'ptz' | 'io'>> & Pick<SimulatorOptions, 'https'> & { realm: string };
   private readonly server: http.Server;
   private readonly auth: AuthVerifier;
   private readonly sockets = new Set<Socket>();
@@ -205,6 +211,17 @@ export class CameraSimulator {
       httpsOnly: opts.httpsOnly ?? false,
       httpPort: opts.httpPort ?? 0,
     };
+    this.io = new IoSimulator(opts.io ?? {}, {
+      get: (port) => (port >= 1 && port <= VIRTUAL_INPUTS ? this.events.virtualInputActive(port) : undefined),
+      set: (port, active) => this.events.setVirtualInput(port, active),
+    });
+    const ioEvent = (p: { port: string; direction: string; state: string; normalState: string }): void => {
+      const active = p.state !== p.normalState;
+      this.events.setState(TOPIC_IO_PORT, { port: p.port }, { state: active ? '1' : '0' });
+      if (p.direction === 'output') this.events.setState(TOPIC_RELAY, { RelayToken: p.port }, { LogicalState: active ? 'active' : 'inactive' });
+    };
+    for (const p of this.io.ports) ioEvent(p);
+    this.io.onPort = ioEvent;
     this.ptz = opts.ptz ? new PtzSimulator(opts.ptz === true ? {} : opts.ptz) : null;
     if (this.ptz) {
       let preset = this.ptz.state.onPreset;
@@ -317,6 +334,7 @@ export class CameraSimulator {
     this.pendingTimers.clear();
     this.events.close();
     this.ptz?.close();
+    this.io.close();
     this.wakeReady();
     this.dropEverything();
     if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -502,6 +520,9 @@ export class CameraSimulator {
       case 'ptz':
         this.ptzRequest(req, res, method, query);
         return;
+      case 'io':
+        this.ioRequest(req, res, pathname, query);
+        return;
       case 'snapshot':
         this.snapshot(req, res, query);
         return;
@@ -513,7 +534,35 @@ export class CameraSimulator {
 
   /** Parameters of the optional parts (PTZ, I/O), without `root.`. */
   private extraParams(): [string, string][] {
-    return this.ptz ? this.ptz.params() : [];
+    return [...this.io.params(), ...(this.ptz ? this.ptz.params() : [])];
+  }
+
+  private ioRequest(req: http.IncomingMessage, res: http.ServerResponse, pathname: string, query: URLSearchParams): void {
+    const io = this.io;
+    const text = ([status, body]: [number, string], type: string): void => {
+      if (status === 404) this.sendStatus(res, 404);
+      else this.sendText(res, status, type, body);
+    };
+    switch (pathname) {
+      case '/axis-cgi/io/portmanagement.cgi':
+        this.readBody(req, res, (body) => {
+          const [status, json] = io.portManagement(body);
+          if (status === 404) this.sendStatus(res, 404);
+          else this.sendJson(res, json);
+        });
+        return;
+      case '/axis-cgi/io/port.cgi':
+        text(io.portCgi(query), 'text/plain');
+        return;
+      case '/axis-cgi/virtualinput/activate.cgi':
+        text(io.virtualInput('activate', query), 'text/xml');
+        return;
+      case '/axis-cgi/virtualinput/deactivate.cgi':
+        text(io.virtualInput('deactivate', query), 'text/xml');
+        return;
+      default:
+        text(io.manualTrigger(query), 'text/plain');
+    }
   }
 
   private ptzRequest(req: http.IncomingMessage, res: http.ServerResponse, method: string, query: URLSearchParams): void {
@@ -681,7 +730,7 @@ export class CameraSimulator {
   }
 }
 
-type RouteKind = 'stream' | 'snapshot' | 'deviceinfo' | 'param' | 'systemready' | 'events' | 'ptz';
+type RouteKind = 'stream' | 'snapshot' | 'deviceinfo' | 'param' | 'systemready' | 'events' | 'ptz' | 'io';
 const ROUTES = new Map<string, { kind: RouteKind; methods: string[] }>([
   ['/axis-cgi/mjpg/video.cgi', { kind: 'stream', methods: ['GET'] }],
   ['/axis-cgi/jpg/image.cgi', { kind: 'snapshot', methods: ['GET'] }],
@@ -689,6 +738,11 @@ const ROUTES = new Map<string, { kind: RouteKind; methods: string[] }>([
   ['/axis-cgi/param.cgi', { kind: 'param', methods: ['GET'] }],
   ['/axis-cgi/systemready.cgi', { kind: 'systemready', methods: ['GET', 'POST'] }],
   ['/axis-cgi/com/ptz.cgi', { kind: 'ptz', methods: ['GET', 'POST'] }],
+  ['/axis-cgi/io/portmanagement.cgi', { kind: 'io', methods: ['POST'] }],
+  ['/axis-cgi/io/port.cgi', { kind: 'io', methods: ['GET'] }],
+  ['/axis-cgi/io/virtualinput.cgi', { kind: 'io', methods: ['GET'] }],
+  ['/axis-cgi/virtualinput/activate.cgi', { kind: 'io', methods: ['GET'] }],
+  ['/axis-cgi/virtualinput/deactivate.cgi', { kind: 'io', methods: ['GET'] }],
   ['/axis-cgi/wssession.cgi', { kind: 'events', methods: ['GET'] }],
   ['/axis-cgi/apidiscovery.cgi', { kind: 'events', methods: ['POST'] }],
   ['/vapix/services', { kind: 'events', methods: ['POST'] }],
