@@ -14,10 +14,11 @@ import { DEFAULT_POLL_FPS, PollingJpegSource } from '../src/polling-source';
 import { StreamSettings, streamKey, validateStreamSettings, buildRequestTarget } from '../src/vapix-url';
 import { fetchSnapshot } from '../src/snapshot';
 import { fetchDeviceInfo } from '../src/device-info';
+import { fetchVideoSources } from '../src/video-sources';
 import { jpegSize } from '../src/jpeg/jpeg-info';
 import { CameraError, ErrorCodes } from '../src/errors';
 import { asTlsConfigNode, endpointFrom, Credentials } from './lib/endpoint';
-import { DeployedCamera, MAX_TESTS_PER_MINUTE, registerTestEndpoint } from './lib/connection-test';
+import { DeployedCamera, MAX_TESTS_PER_MINUTE, registerSourcesEndpoint, registerTestEndpoint } from './lib/connection-test';
 import type { AxisCameraApi, CameraSubscriber, CameraSubscription, DeviceInfo, SnapshotRequest, SnapshotResult } from './lib/types';
 
 interface AxisCameraDef extends NodeDef {
@@ -261,6 +262,12 @@ export = function (RED: NodeAPI): void {
 
     node.httpClient = () => getClient();
 
+    node.videoSources = (signal?: AbortSignal) => {
+      // A custom path or a polled URL is not a VAPIX device: there is nothing to list.
+      if (defaults.customPath) return Promise.resolve([]);
+      return fetchVideoSources(getClient(), signal);
+    };
+
     node.deviceInfo = async (signal?: AbortSignal): Promise<DeviceInfo> => {
       const info = await fetchDeviceInfo(getClient(), signal);
       return { ...info };
@@ -283,6 +290,8 @@ export = function (RED: NodeAPI): void {
     // settings.js may raise or lower the cap on Test connection runs (a port scan needs many).
     settings: { axmjpegCameraTestsPerMinute: { value: MAX_TESTS_PER_MINUTE, exportable: false } },
   });
+
+  registerSourcesEndpoint(RED, (n) => (n && n.type === 'axmjpeg-camera' && deployed.has(n) ? (n as unknown as AxisCameraApi) : undefined));
 
   registerTestEndpoint(RED, {
     deployed: (n) => (n && n.type === 'axmjpeg-camera' ? deployed.get(n) : undefined),

@@ -65,7 +65,54 @@
         return this.name ? 'node_label_italic' : '';
     }
 
+    /**
+     * A picker beside the "camera no." input: asks the deployed camera config
+     * node chosen in #node-input-camera for its video sources and view areas
+     * (GET axmjpeg-camera/<id>/sources) and offers them in a dropdown that fills
+     * the input. On a button press only: each look-up is a camera request.
+     * `ns` is the node type, for its localized texts (<ns>.sources.*).
+     */
+    function sourcePicker(node, ns) {
+        var input = $('#node-input-cameraNumber');
+        if (!input.length || input.data('axmjpeg-picker')) { return; }
+        input.data('axmjpeg-picker', true);
+        var btn = $('<button type="button" class="red-ui-button" style="margin-left: 4px"><i class="fa fa-list"></i></button>')
+            .attr('title', node._(ns + '.sources.list'));
+        var sel = $('<select style="width: auto; max-width: 240px; margin-left: 4px; display: none"></select>');
+        input.after(btn);
+        btn.after(sel);
+        btn.on('click', function () {
+            var cam = $('#node-input-camera').val();
+            if (!cam || cam === '_ADD_') {
+                RED.notify(node._(ns + '.sources.noCamera'), 'warning');
+                return;
+            }
+            btn.prop('disabled', true);
+            $.getJSON('axmjpeg-camera/' + encodeURIComponent(cam) + '/sources')
+                .done(function (r) {
+                    if (!r || !r.ok) {
+                        RED.notify((r && r.message) || node._(ns + '.sources.failed'), 'warning');
+                        return;
+                    }
+                    sel.empty().append($('<option>').val('').text(node._(ns + '.sources.default')));
+                    r.sources.forEach(function (s) {
+                        // .text(): names come from the camera.
+                        sel.append($('<option>').val(s.camera).text(s.camera + ': ' + s.name +
+                            (s.resolution ? ' (' + s.resolution + ')' : '') + (s.sensor ? ', ' + s.sensor : '')));
+                    });
+                    if (r.sources.length === 0) { RED.notify(node._(ns + '.sources.none'), 'warning'); }
+                    sel.val(input.val()).show();
+                })
+                .fail(function (xhr) {
+                    RED.notify((xhr.responseJSON && xhr.responseJSON.message) || node._(ns + '.sources.failed') + ' ' + xhr.status, 'warning');
+                })
+                .always(function () { btn.prop('disabled', false); });
+        });
+        sel.on('change', function () { input.val(sel.val()).trigger('change'); });
+    }
+
     window.AxisMjpegEditor = {
+        sourcePicker: sourcePicker,
         optNum: optNum,
         num: num,
         oneOf: oneOf,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { CameraSimulator, type SimulatorOptions } from './index';
 
 const USAGE = `usage: simulator [--host H] [--port P] [--auth none|basic|digest|both|per-scheme] [--user U] [--pass P]
-                 [--max-viewers N] [--framing close|chunked] [--cameras N] [--resolution WxH] [--fps N]
+                 [--max-viewers N] [--framing close|chunked] [--cameras N] [--view-areas N] [--resolution WxH] [--fps N]
                  [--https-key FILE --https-cert FILE] [--snapshot-only]
                  [--https-only [--http-port P]]   (self-signed certificate made at start-up unless given)`;
 
@@ -58,6 +58,9 @@ function parseArgs(argv: string[]): SimulatorOptions {
         break;
       case '--cameras':
         o.cameras = Number(value);
+        break;
+      case '--view-areas':
+        o.viewAreas = Number(value);
         break;
       case '--resolution':
         o.defaultResolution = value;

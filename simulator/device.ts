@@ -9,13 +9,18 @@ export interface DeviceIdentity {
   model: string;
   firmware: string;
   serial: string;
+  /** Video sources (sensors, encoder channels). */
   cameras: number;
+  /** View areas: further image configurations cropped from sensor 1. */
+  viewAreas: number;
   defaultResolution: string;
   defaultFps: number;
   maxViewers: number;
 }
 
 const BASIC_DEVICE_INFO_API = '1.3';
+/** View areas are crops: the simulator gives them a smaller configured size than the sensor. */
+export const VIEW_AREA_RESOLUTION = '800x600';
 const SYSTEMREADY_API = '1.2';
 
 export function deviceProperties(d: DeviceIdentity): Record<string, string> {
@@ -75,13 +80,17 @@ export function allParams(d: DeviceIdentity): [string, string][] {
     out.push([`Brand.${k}`, props[k] ?? '']);
   }
   out.push(['Image.MaxViewers', String(d.maxViewers)]);
-  out.push(['Image.NbrOfConfigs', String(d.cameras)]);
-  for (let i = 0; i < d.cameras; i++) {
+  const configs = d.cameras + d.viewAreas;
+  out.push(['Image.NbrOfConfigs', String(configs)]);
+  for (let i = 0; i < configs; i++) {
+    const viewArea = i >= d.cameras;
+    // As firmware names them: a single-sensor camera's only configuration is "View Area 1".
+    const name = viewArea ? `View Area ${i - d.cameras + 1}` : d.cameras === 1 && d.viewAreas === 0 ? 'View Area 1' : `Camera ${i + 1}`;
     out.push([`Image.I${i}.Enabled`, 'yes']);
-    out.push([`Image.I${i}.Name`, `View Area ${i + 1}`]);
-    out.push([`Image.I${i}.Source`, String(i)]);
+    out.push([`Image.I${i}.Name`, name]);
+    out.push([`Image.I${i}.Source`, String(viewArea ? 0 : i)]);
     out.push([`Image.I${i}.Appearance.Compression`, String(DEFAULT_COMPRESSION)]);
-    out.push([`Image.I${i}.Appearance.Resolution`, d.defaultResolution]);
+    out.push([`Image.I${i}.Appearance.Resolution`, viewArea ? VIEW_AREA_RESOLUTION : d.defaultResolution]);
     out.push([`Image.I${i}.Appearance.Rotation`, '0']);
     out.push([`Image.I${i}.Appearance.MirrorEnabled`, 'no']);
     out.push([`Image.I${i}.Stream.FPS`, String(d.defaultFps)]);
@@ -91,6 +100,11 @@ export function allParams(d: DeviceIdentity): [string, string][] {
     out.push([`Image.I${i}.Text.String`, '']);
     out.push([`Image.I${i}.Text.Position`, 'top']);
   }
+  out.push(['ImageSource.NbrOfSources', String(d.cameras)]);
+  for (let i = 0; i < d.cameras; i++) {
+    out.push([`ImageSource.I${i}.Name`, d.cameras === 1 ? 'Camera' : `Sensor ${i + 1}`]);
+    out.push([`ImageSource.I${i}.Sensor.AspectRatio`, '16:9']);
+  }
   out.push(['Network.HostName', `axis-${d.serial.toLowerCase()}`]);
   out.push(['Network.HTTP.AuthenticationPolicy', 'basic_digest']);
   out.push(['Properties.API.HTTP.Version', '3']);
@@ -98,7 +112,7 @@ export function allParams(d: DeviceIdentity): [string, string][] {
   out.push(['Properties.Firmware.BuildDate', props['BuildDate'] ?? '']);
   out.push(['Properties.Firmware.Version', d.firmware]);
   out.push(['Properties.Image.Format', 'jpeg,mjpeg']);
-  out.push(['Properties.Image.NbrOfViews', String(d.cameras)]);
+  out.push(['Properties.Image.NbrOfViews', String(configs)]);
   out.push(['Properties.Image.Resolution', SUPPORTED_RESOLUTIONS.join(',')]);
   out.push(['Properties.Image.Rotation', '0,90,180,270']);
   out.push(['Properties.Image.MaxFPS', String(MAX_FPS)]);

@@ -59,7 +59,10 @@ export interface SimulatorOptions {
   defaultFps?: number;
   https?: { key: string | Buffer; cert: string | Buffer };
   nonceLifetimeMs?: number;
+  /** Video sources (sensors or encoder channels): `camera=1..n`, and `quad` from 2 on. */
   cameras?: number;
+  /** View areas: image configurations after the sensors, cropped from sensor 1 (`camera=n+1...`). */
+  viewAreas?: number;
   model?: string;
   firmware?: string;
   serial?: string;
@@ -204,6 +207,7 @@ export class CameraSimulator {
       https: opts.https,
       nonceLifetimeMs: opts.nonceLifetimeMs ?? DEFAULT_NONCE_LIFETIME_MS,
       cameras: opts.cameras ?? 1,
+      viewAreas: opts.viewAreas ?? 0,
       model: opts.model ?? 'M3045-V',
       firmware: opts.firmware ?? '10.12.200',
       serial,
@@ -411,8 +415,13 @@ export class CameraSimulator {
     }, ms);
   }
 
-  private paramDefaults(): { cameras: number; resolution: string; fps: number } {
-    return { cameras: this.opts.cameras, resolution: this.opts.defaultResolution, fps: this.opts.defaultFps };
+  private paramDefaults(): { cameras: number; quad: boolean; resolution: string; fps: number } {
+    return {
+      cameras: this.opts.cameras + this.opts.viewAreas,
+      quad: this.opts.cameras >= 2,
+      resolution: this.opts.defaultResolution,
+      fps: this.opts.defaultFps,
+    };
   }
 
   private identity(): DeviceIdentity {
@@ -422,6 +431,7 @@ export class CameraSimulator {
       firmware: o.firmware,
       serial: o.serial,
       cameras: o.cameras,
+      viewAreas: o.viewAreas,
       defaultResolution: o.defaultResolution,
       defaultFps: o.defaultFps,
       maxViewers: o.maxViewers,

@@ -19,6 +19,7 @@ export const MAX_TEXT_LENGTH = 128;
 export interface StreamParams {
   width: number;
   height: number;
+  /** 1-based image configuration; 0 = quad view. */
   camera: number;
   /** Frames per second actually delivered (already capped). */
   fps: number;
@@ -36,7 +37,10 @@ export interface StreamParams {
 }
 
 export interface ParamDefaults {
+  /** Image configurations: `camera=1..cameras`. */
   cameras: number;
+  /** `camera=quad` is there (devices with two or more sensors or channels). */
+  quad?: boolean;
   resolution: string;
   fps: number;
 }
@@ -71,7 +75,10 @@ function flag(q: URLSearchParams, name: string): boolean | 'bad' {
 export function parseStreamParams(q: URLSearchParams, d: ParamDefaults): ParseResult {
   const camRaw = q.get('camera');
   let camera = 1;
-  if (camRaw !== null) {
+  if (camRaw !== null && camRaw.toLowerCase() === 'quad' && d.quad) {
+    // The four first channels in one picture; rendered as "camera 0".
+    camera = 0;
+  } else if (camRaw !== null) {
     camera = /^\d+$/.test(camRaw) ? Number(camRaw) : NaN;
     if (!(camera >= 1 && camera <= d.cameras)) return { ok: false, message: `<!-- Camera ${camRaw} not available. -->\r\n` };
   }

@@ -68,7 +68,7 @@ function textScale(height: number, divisor: number): number {
 export function renderRgba(spec: FrameSpec, slot: number, timeMs: number): Uint8Array {
   const { width: w, height: h } = spec;
   const rgba = new Uint8Array(w * h * 4);
-  const tint = CAMERA_TINTS[(spec.camera - 1) % CAMERA_TINTS.length] ?? CAMERA_TINTS[0]!;
+  const tint = CAMERA_TINTS[Math.max(0, spec.camera - 1) % CAMERA_TINTS.length] ?? CAMERA_TINTS[0]!;
   const phase = (slot % spec.cycle) / spec.cycle;
 
   // Background: a diagonal gradient that drifts with the phase, so every
@@ -105,7 +105,7 @@ export function renderRgba(spec: FrameSpec, slot: number, timeMs: number): Uint8
   // Time and frame counter in the middle, large.
   const now = new Date(timeMs);
   const big = textScale(h, 80);
-  const lines = [formatClock(now), `CAM${spec.camera} #${pad2(slot % spec.cycle)}`, spec.label];
+  const lines = [formatClock(now), `${spec.camera === 0 ? 'QUAD' : `CAM${spec.camera}`} #${pad2(slot % spec.cycle)}`, spec.label];
   const lineH = (GLYPH_HEIGHT + 3) * big;
   let y = Math.floor(h / 2 - (lines.length * lineH) / 2);
   for (const line of lines) {

@@ -462,6 +462,8 @@ describe('security', function () {
       assert.equal((await probe({ host: '127.0.0.1', port: other.port, auth: 'none' })).code, 'ERR_AUTH_FAILED');
       const anon = await fetch(`${nr!.base}/axmjpeg-camera/test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       assert.equal(anon.status, 401);
+      // The editors' source list uses the stored password too: it wants axmjpeg-camera.read, which nobody anonymous has.
+      assert.equal((await fetch(`${nr!.base}/axmjpeg-camera/cam/sources`)).status, 401);
     });
 
     it('stored credentials of no node reach another address, and no other node type lends them', async () => {

@@ -15,6 +15,7 @@ import { CameraEndpoint, CameraHttpClient, probeCertificate, type CertificateInf
 import { StreamSettings, buildRequestTarget } from '../../src/vapix-url';
 import { fetchSnapshot, firstStreamFrame } from '../../src/snapshot';
 import { fetchDeviceInfo } from '../../src/device-info';
+import { fetchVideoSources, type VideoSource } from '../../src/video-sources';
 import { jpegSize } from '../../src/jpeg/jpeg-info';
 import { CameraError, ErrorCode, ErrorCodes } from '../../src/errors';
 import { asTlsConfigNode, Credentials, destinationKey, endpointFrom, EndpointSettings } from './endpoint';
@@ -88,6 +89,8 @@ export interface TestFailure {
 export interface TestSuccess {
   ok: true;
   certificate?: TestCertificate;
+  /** The device's video sources and view areas (`camera=` values, names, resolutions), when it lists them. */
+  sources?: VideoSource[];
   model: string | null;
   firmware: string | null;
   width: number | null;
@@ -290,6 +293,11 @@ export function registerTestEndpoint(RED: NodeAPI, opts: TestEndpointOptions): v
       };
       if (basicInClear) ok.warning = 'basic-over-http';
       if (certificate) ok.certificate = certificate;
+      if (!settings.customPath && body.sourceType !== 'jpeg-poll') {
+        // Best effort: the test passed; a device without these parameters simply lists nothing.
+        const sources = await fetchVideoSources(client, ac.signal).catch(() => null);
+        if (sources) ok.sources = sources;
+      }
       log(`${target}: ok${basicInClear ? ', password sent as Basic over http' : ''}`);
       return ok;
     } catch (e) {
@@ -332,6 +340,41 @@ export function registerTestEndpoint(RED: NodeAPI, opts: TestEndpointOptions): v
       const err = e instanceof CameraError ? e : new CameraError(ErrorCodes.UNKNOWN, 'Test connection failed unexpectedly');
       log(`not started (${err.code})`);
       res.json({ ok: false, code: err.code, message: err.message, hint: err.hint } satisfies TestFailure);
+    }
+  });
+}
+
+export const SOURCES_TIMEOUT_MS = 10_000;
+
+/**
+ * GET /axmjpeg-camera/<id>/sources: the deployed camera's video sources for
+ * the stream and snapshot editors' camera picker. Only a deployed camera,
+ * with its own stored settings (no address or password comes from the
+ * request); the answer is names and resolutions, errors in our words.
+ */
+export function registerSourcesEndpoint(RED: NodeAPI, camera: (n: Node | null) => { videoSources(signal?: AbortSignal): Promise<VideoSource[]> } | undefined): void {
+  const allow = rateLimiter(MAX_TESTS_PER_MINUTE);
+  RED.httpAdmin.get('/axmjpeg-camera/:id/sources', RED.auth.needsPermission('axmjpeg-camera.read'), async (req: Request, res: Response) => {
+    const id = String(req.params['id'] ?? '');
+    const cam = /^[\w.-]{1,64}$/.test(id) ? camera(RED.nodes.getNode(id)) : undefined;
+    if (!cam) {
+      res.status(404).json({ ok: false, reason: 'not-deployed', message: 'No deployed axmjpeg-camera with that id: deploy the camera first' });
+      return;
+    }
+    if (!allow()) {
+      res.status(429).json({ ok: false, reason: 'rate-limit', message: `At most ${MAX_TESTS_PER_MINUTE} look-ups a minute; wait a little` });
+      return;
+    }
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), SOURCES_TIMEOUT_MS);
+    try {
+      res.json({ ok: true, sources: await cam.videoSources(ac.signal) });
+    } catch (e) {
+      const err = e instanceof CameraError ? e : new CameraError(ErrorCodes.UNKNOWN, 'unexpected');
+      const f = publicFailure(err, 'the camera');
+      res.json({ ok: false, code: f.code, message: f.message, hint: f.hint });
+    } finally {
+      clearTimeout(timer);
     }
   });
 }

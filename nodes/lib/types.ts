@@ -7,6 +7,7 @@ import type { CameraError } from '../../src/errors';
 import type { CameraHttpClient } from '../../src/http';
 import type { Frame, StateChange, StreamSession } from '../../src/session';
 import type { StreamSettings } from '../../src/vapix-url';
+import type { VideoSource } from '../../src/video-sources';
 
 /** `msg.frame`: small on purpose, Node-RED deep-copies it for every extra wire. */
 export interface FrameMeta {
@@ -117,6 +118,8 @@ export interface AxisCameraApi extends Node {
   deviceInfo(signal?: AbortSignal): Promise<DeviceInfo>;
   /** The camera's HTTP client (auth, TLS, sockets owned by this config node; closed with it). Throws a CameraError when misconfigured. */
   httpClient(): CameraHttpClient;
+  /** The device's video sources and view areas (param.cgi); [] for a custom-path source. */
+  videoSources(signal?: AbortSignal): Promise<VideoSource[]>;
   /** Least wait before asking again after the camera refused the credentials (the config's "retry refused login after"). */
   readonly loginRetryMs: number;
 }
