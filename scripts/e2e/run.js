@@ -8,7 +8,9 @@
  *     (a) the camera simulator with Digest,
  *     (b) ffmpeg's own MJPEG HTTP server (custom path, chunked, its boundary),
  *     (c) Apache httpd (mod_auth_digest + mod_proxy) in front of a simulator,
- *     (d) the motion daemon's stream port (Digest) fed by a simulator
+ *     (d) the motion daemon's stream port (Digest) fed by a simulator,
+ *     (e) an HTTPS-only simulator (self-signed certificate made at start-up,
+ *         Basic over https) with its certificate pinned; a wrong pin refused
  *   → read back from axmjpeg-out by ffprobe/ffmpeg, Python OpenCV,
  *     GStreamer, VLC and headless Chromium; a snapshot endpoint decoded by ffprobe;
  *     the Node-RED editor in Chromium (our editor script, types, validators);
@@ -27,7 +29,7 @@ const path = require('node:path');
 const { HOST, stopAll, countParts, sleep, request } = require('./lib');
 const { ensureTools } = require('./tools');
 const { packPackage, prepareUserDir, startNodeRed, loadedNodes, deployFlows } = require('./nodered');
-const { startSimulatorProcess, startFfmpegServer, startApacheFront, startMotion } = require('./sources');
+const { startHttpsOnlySimulator, startSimulatorProcess, startFfmpegServer, startApacheFront, startMotion } = require('./sources');
 const readers = require('./readers');
 const { validatePackage } = require('./validate');
 const { editorCheck } = require('./editor');
@@ -68,7 +70,11 @@ const ROUTES = {
   apache: '/e2e/apache',
   motion: '/e2e/motion',
   snapshot: '/e2e/snapshot',
+  https: '/e2e/https-pinned',
 };
+/** A pin no camera matches: the wrong-pin camera must be refused, never streamed. */
+const WRONG_PIN = Array(32).fill('AB').join(':');
+const PIN_REFUSAL_TIMEOUT_MS = 20_000;
 
 const results = [];
 const t0 = Date.now();
@@ -112,8 +118,17 @@ function httpOut(id, url) {
   return { id, type: 'axmjpeg-out', z: 'e2e-tab', name: id, url, maxViewers: 20, fps: 0, stuckTimeout: 30, x: 450, y: 60, wires: [] };
 }
 
-function buildFlows({ simPort, ffmpeg, ffmpegTyped, apachePort, motion }) {
+function buildFlows({ simPort, ffmpeg, ffmpegTyped, apachePort, motion, https }) {
   return [
+    ...(https
+      ? [
+        camera('cam-https', 'HTTPS-only simulator, certificate pinned', https.port, { protocol: 'https', pinSha256: https.sha256 }, { user: USER, password: PASS }),
+        mjpgIn('in-https', 'cam-https', ['out-https']),
+        httpOut('out-https', ROUTES.https),
+        camera('cam-https-wrongpin', 'HTTPS-only simulator, wrong pin', https.port, { protocol: 'https', pinSha256: WRONG_PIN }, { user: USER, password: PASS }),
+        mjpgIn('in-https-wrongpin', 'cam-https-wrongpin', []),
+      ]
+      : []),
     { id: 'e2e-tab', type: 'tab', label: 'e2e', disabled: false, info: '' },
     camera('cam-sim', 'simulator (Digest)', simPort, { auth: 'digest' }, { user: USER, password: PASS }),
     camera('cam-ffmpeg', 'ffmpeg server', ffmpeg.port, { auth: 'none', customPath: ffmpeg.path, resolution: '', fps: '', compression: '' }),
@@ -209,11 +224,17 @@ async function main() {
   } catch (e) {
     report('motion daemon starts', false, '', e.message);
   }
-  console.log(`      sources up at ${since()}: simulator :${sim.port}, ffmpeg :${ffmpeg.port}, apache :${apache ? apache.port : '-'} and motion :${motion ? motion.port : '-'} → simulator :${upstream.port}`);
+  let httpsCam = null;
+  try {
+    httpsCam = await startHttpsOnlySimulator({ dist: DIST, nodePath: NODE_PATH, user: USER, pass: PASS });
+  } catch (e) {
+    report('HTTPS-only simulator starts (certificate made at start-up, http redirects)', false, '', e.message);
+  }
+  console.log(`      sources up at ${since()}:${httpsCam ? ` https-only simulator :${httpsCam.port} (SHA-256 ${httpsCam.sha256}),` : ''} simulator :${sim.port}, ffmpeg :${ffmpeg.port}, apache :${apache ? apache.port : '-'} and motion :${motion ? motion.port : '-'} → simulator :${upstream.port}`);
 
   // ---- deploy and first frames through Node-RED
   const flows = [
-    ...buildFlows({ simPort: sim.port, ffmpeg, ffmpegTyped, apachePort: apache ? apache.port : upstream.port, motion }),
+    ...buildFlows({ simPort: sim.port, ffmpeg, ffmpegTyped, apachePort: apache ? apache.port : upstream.port, motion, https: httpsCam }),
     ...neighbourFlow('e2e-neighbours'),
   ];
   const tDeploy = Date.now();
@@ -222,7 +243,7 @@ async function main() {
   // Start-up: from POST /flows to the first frame a viewer gets, per source, measured in parallel.
   const startup = {};
   await Promise.all(
-    [['sim', ROUTES.sim], ['ffmpeg', ROUTES.ffmpeg], ['ffmpegTyped', ROUTES.ffmpegTyped], ['apache', ROUTES.apache], ...(motion ? [['motion', ROUTES.motion]] : [])].map(async ([k, route]) => {
+    [['sim', ROUTES.sim], ['ffmpeg', ROUTES.ffmpeg], ['ffmpegTyped', ROUTES.ffmpegTyped], ['apache', ROUTES.apache], ...(motion ? [['motion', ROUTES.motion]] : []), ...(httpsCam ? [['https', ROUTES.https]] : [])].map(async ([k, route]) => {
       // The route appears once the flow has started: until then Node-RED answers 404.
       for (;;) {
         const left = FIRST_FRAMES_TIMEOUT_MS - (Date.now() - tDeploy);
@@ -277,6 +298,25 @@ async function main() {
   } else {
     report(motionName, false, '', 'motion did not start');
     sourceOk[ROUTES.motion] = false;
+  }
+
+  const httpsName = `(e) HTTPS-only simulator (AXIS OS 13 style: self-signed, Basic over https), certificate pinned → ${ROUTES.https}`;
+  if (httpsCam) {
+    await stream(httpsName, 'https', ROUTES.https);
+    await check('(e) the same camera with another pinned certificate: refused with ERR_TLS_PIN_MISMATCH naming both fingerprints', async () => {
+      const t = Date.now();
+      for (;;) {
+        const line = lastLog('in-https-wrongpin');
+        if (/ERR_TLS_PIN_MISMATCH|other than the trusted one/.test(line)) {
+          const both = line.includes(WRONG_PIN) && line.includes(httpsCam.sha256);
+          return { ok: both, figures: `after ${Date.now() - t} ms`, detail: line.slice(0, 400) };
+        }
+        if (Date.now() - t > PIN_REFUSAL_TIMEOUT_MS) return { ok: false, detail: `no refusal logged; last: ${line.slice(0, 400) || '-'}` };
+        await sleep(ROUTE_POLL_MS);
+      }
+    });
+  } else {
+    report(httpsName, false, '', 'the HTTPS-only simulator did not start');
   }
 
   // ---- third-party readers of axmjpeg-out

@@ -6,7 +6,9 @@
  *  - Apache httpd with mod_auth_digest + mod_proxy in front of a simulator,
  *    so Digest is checked by a server implementation nobody here wrote;
  *  - the motion daemon (motionEye's engine) re-serving a simulator's stream
- *    on its own stream port (libmicrohttpd, Digest, its own boundary).
+ *    on its own stream port (libmicrohttpd, Digest, its own boundary);
+ *  - the simulator as an HTTPS-only camera (AXIS OS 13 style): a self-signed
+ *    certificate made at start-up, Basic over https, plain http redirecting.
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -223,4 +225,45 @@ stream_authentication ${user}:${pass}
   return { child, port, path: '/', output };
 }
 
-module.exports = { startSimulatorProcess, startFfmpegServer, startApacheFront, startMotion };
+/**
+ * The simulator CLI with --https-only --auth per-scheme. Its certificate's
+ * fingerprint is read from what it prints and checked against the one a TLS
+ * handshake of our own sees, so the pin the flow uses is the camera's.
+ */
+async function startHttpsOnlySimulator({ dist, nodePath, user, pass }) {
+  const tls = require('node:tls');
+  const port = await freePort();
+  const cli = path.join(dist, 'simulator', 'cli.js');
+  const args = [cli, '--host', HOST, '--port', String(port), '--auth', 'per-scheme', '--user', user, '--pass', pass, '--https-only'];
+  const child = start(process.execPath, args, { name: 'simulator(https-only)', env: { ...process.env, NODE_PATH: nodePath } });
+  let printed = null;
+  let httpPort = null;
+  await waitFor(
+    'simulator (https-only)',
+    async () => {
+      if (child.proc.exitCode !== null) throw new Error(`exited: ${child.output()}`);
+      const out = child.output();
+      printed = /certificate SHA-256 ([0-9A-F:]{95})/.exec(out)?.[1] ?? null;
+      httpPort = Number(/plain http http:\/\/[^:]+:(\d+) redirects/.exec(out)?.[1] ?? NaN);
+      return printed !== null && Number.isInteger(httpPort);
+    },
+    SOURCE_READY_TIMEOUT_MS,
+  );
+  const seen = await new Promise((resolve, reject) => {
+    const s = tls.connect({ host: HOST, port, rejectUnauthorized: false }, () => {
+      const fp = s.getPeerCertificate().fingerprint256;
+      s.destroy();
+      resolve(fp);
+    });
+    s.once('error', reject);
+    s.setTimeout(5000, () => s.destroy(new Error('TLS handshake timeout')));
+  });
+  if (seen !== printed) throw new Error(`printed fingerprint ${printed} is not the served ${seen}`);
+  const redirect = await request(`http://${HOST}:${httpPort}/axis-cgi/jpg/image.cgi`);
+  if (redirect.status !== 301 || !String(redirect.headers.location).startsWith(`https://${HOST}:${port}/`)) {
+    throw new Error(`plain http answered ${redirect.status} ${redirect.headers.location}, not a 301 to https`);
+  }
+  return { child, port, httpPort, sha256: seen };
+}
+
+module.exports = { startHttpsOnlySimulator, startSimulatorProcess, startFfmpegServer, startApacheFront, startMotion };
