@@ -188,10 +188,11 @@ function cameraAccess(sim) {
 
 async function startCameraSimulator(port) {
   const { startSimulator } = loadDist('simulator');
-  // A PTZ head for example 09 (presets Home, Door, Parking, Entrée).
+  // A PTZ head and I/O for example 09 (presets Home, Door, Parking, Entrée; input 0, output 1): the picture
+  // pans and zooms with the head and shows the ports and virtual inputs as lamps.
   const opts = demoCertificate
-    ? { host: HOST, auth: 'per-scheme', httpsOnly: true, https: demoCertificate, username: SIM_USER, password: SIM_PASSWORD, ptz: true }
-    : { host: HOST, auth: 'digest', username: SIM_USER, password: SIM_PASSWORD, ptz: true };
+    ? { host: HOST, auth: 'per-scheme', httpsOnly: true, https: demoCertificate, username: SIM_USER, password: SIM_PASSWORD, ptz: true, io: { inputs: 1, outputs: 1 } }
+    : { host: HOST, auth: 'digest', username: SIM_USER, password: SIM_PASSWORD, ptz: true, io: { inputs: 1, outputs: 1 } };
   try {
     return await startSimulator({ ...opts, port });
   } catch (e) {
@@ -769,7 +770,7 @@ async function main() {
   File playback     ${base}${URLS.playback}
   Alert trigger     ${base}${URLS.alert}     (also the camera's motion every ${DEMO_MOTION_PERIOD_MS / 1000} s: snapshot -> e-mail/Telegram msgs, files in ${displayPath(path.join(userDir, SNAPSHOT_DIR))})
   Motion clips      ${displayPath(path.join(userDir, CLIP_DIR))}/     (axmjpeg-motion -> one .mjpg per motion; the demo's picture always moves, so clips are cut every ${DEMO_CLIP_MINUTES * 60} s and the newest ${DEMO_CLIPS_KEPT} kept)
-  Output pulse      ${base}${URLS.pulse}   (output ${SIREN_PORT} on for 2 s)
+  Output pulse      ${base}${URLS.pulse}   (output ${SIREN_PORT} on for 2 s: its lamp in the picture lights up)
   PTZ               ${base}${URLS.ptz}?preset=Parking   (motion also turns the camera to ${PTZ_ALARM_PRESET}, snapshot in ${displayPath(path.join(userDir, PTZ_DIR))}, home again after 20 s)
   Node-RED editor   ${base}/   (debug sidebar: motion, snapshot and clip alerts)
   Camera simulator  ${sim.url}/axis-cgi/mjpg/video.cgi (${SIM_USER} / ${SIM_PASSWORD}${demoCertificate ? `; HTTPS only, certificate SHA-256 ${demoCertificate.sha256}` : ''})

@@ -101,6 +101,10 @@ export interface SimulatorStats {
 }
 
 const DEFAULT_SERIAL = 'ACCC8E000000';
+/** The picture follows the PTZ head in steps of this many degrees ... */
+const PTZ_PICTURE_DEG = 2;
+/** ... and zoom steps. */
+const PTZ_PICTURE_ZOOM = 250;
 const DEFAULT_MAX_VIEWERS = 20;
 const DEFAULT_NONCE_LIFETIME_MS = 5 * 60_000;
 /** Frames per motion cycle (cached per resolution/quality/camera/overlay). */
@@ -175,6 +179,9 @@ export class CameraSimulator {
   private _httpPort = 0;
   /** I/O ports and the virtual input CGIs. */
   readonly io: IoSimulator;
+  /** Port and virtual input lamps in the picture (when the `io` option was given). */
+  private readonly showLamps: boolean;
+  private ptzMarks: (readonly [string, number, number])[] | null = null;
 
   private readonly opts: Required<Omit<SimulatorOptions, 'https' | 'realm' | 'ptz' | 'io'>> & Pick<SimulatorOptions, 'https'> & { realm: string };
   private readonly server: http.Server;
@@ -215,6 +222,7 @@ export class CameraSimulator {
       httpsOnly: opts.httpsOnly ?? false,
       httpPort: opts.httpPort ?? 0,
     };
+    this.showLamps = opts.io !== undefined;
     this.io = new IoSimulator(opts.io ?? {}, {
       get: (port) => (port >= 1 && port <= VIRTUAL_INPUTS ? this.events.virtualInputActive(port) : undefined),
       set: (port, active) => this.events.setVirtualInput(port, active),
@@ -452,7 +460,33 @@ export class CameraSimulator {
       textPos: p.textPos,
       label: `AXIS ${this.opts.model}`,
       cycle: CYCLE_FRAMES,
+      ...this.sceneSpec(),
     };
+  }
+
+  /**
+   * What the PTZ head and the I/O add to the picture, quantized so a move
+   * gives a bounded set of distinct pictures (each one is rendered once).
+   */
+  private sceneSpec(): Pick<FrameSpec, 'view' | 'lamps'> {
+    const out: Pick<FrameSpec, 'view' | 'lamps'> = {};
+    const ptz = this.ptz;
+    if (ptz) {
+      const st = ptz.state;
+      const q = (v: number, step: number): number => Math.round(v / step) * step;
+      out.view = {
+        pan: q(st.pan, PTZ_PICTURE_DEG),
+        tilt: q(st.tilt, PTZ_PICTURE_DEG),
+        zoom: Math.max(1, q(st.zoom, PTZ_PICTURE_ZOOM)),
+        marks: this.ptzMarks ?? (this.ptzMarks = ptz.presets.map((p) => [p.name.toUpperCase(), p.pan, p.tilt] as const)),
+      };
+    }
+    if (this.showLamps) {
+      const lamps: [string, boolean][] = this.io.ports.map((p) => [`${p.direction === 'input' ? 'IN' : 'OUT'}${p.port}`, p.state !== p.normalState]);
+      for (let v = 1; v <= VIRTUAL_INPUTS; v++) lamps.push([`VI${v}`, this.events.virtualInputActive(v)]);
+      out.lamps = lamps;
+    }
+    return out;
   }
 
   /** The request came over TLS (the per-scheme auth policy offers Basic there). */
@@ -629,7 +663,8 @@ export class CameraSimulator {
     this.stats.activeStreams++;
     const s = new MjpegStream({
       sink,
-      spec: this.specFor(p),
+      // Asked per frame: the picture follows the PTZ head and the ports while streaming.
+      spec: () => this.specFor(p),
       fps: p.fps,
       maxFrames: p.maxFrames,
       durationMs: p.durationMs,

@@ -29,11 +29,109 @@ export interface FrameSpec {
   label: string;
   /** Number of frames in one motion cycle. */
   cycle: number;
+  /**
+   * Where a PTZ head looks (quantized, so a move makes a bounded number of
+   * distinct pictures): the scene pans, tilts and zooms with it, with the
+   * presets as named landmarks in it.
+   */
+  view?: { pan: number; tilt: number; zoom: number; marks: readonly (readonly [string, number, number])[] };
+  /** I/O lamps drawn top right: label and on/off (inputs, outputs, virtual inputs). */
+  lamps?: readonly (readonly [string, boolean])[];
 }
 
 /** Stable cache key of a spec. */
 export function specKey(s: FrameSpec): string {
-  return [s.width, s.height, s.quality, s.camera, s.rotation, s.mirror ? 1 : 0, s.clock ? 1 : 0, s.date ? 1 : 0, s.textPos, s.label, s.cycle, s.text ?? '\u0000'].join('|');
+  const base = [s.width, s.height, s.quality, s.camera, s.rotation, s.mirror ? 1 : 0, s.clock ? 1 : 0, s.date ? 1 : 0, s.textPos, s.label, s.cycle, s.text ?? '\u0000'].join('|');
+  const view = s.view ? `|v${s.view.pan},${s.view.tilt},${s.view.zoom},${s.view.marks.map((m) => m.join(':')).join(';')}` : '';
+  const lamps = s.lamps ? `|l${s.lamps.map(([l, on]) => `${l}${on ? 1 : 0}`).join(',')}` : '';
+  return base + view + lamps;
+}
+
+/** Horizontal field of view at zoom 1 (wide) and 9999 (tele), degrees. */
+const FOV_WIDE = 70;
+const FOV_TELE = 7;
+const GREEN: Rgb = [40, 200, 70];
+const GREY: Rgb = [90, 90, 90];
+const SKY: Rgb = [70, 110, 170];
+const GROUND: Rgb = [70, 95, 60];
+
+function fovOf(zoom: number): number {
+  const z = Math.min(1, Math.max(0, (zoom - 1) / 9998));
+  return FOV_WIDE * Math.pow(FOV_TELE / FOV_WIDE, z);
+}
+
+/**
+ * The world a PTZ camera looks at: sky and ground split by a horizon that
+ * moves with tilt, a post every 30° of pan with its angle, and a tall named
+ * landmark at each preset. Drawn over the whole picture so a pan is obvious.
+ */
+function drawScene(rgba: Uint8Array, w: number, h: number, view: NonNullable<FrameSpec['view']>, phase: number): void {
+  const fov = fovOf(view.zoom);
+  const pxPerDeg = w / fov;
+  const horizon = Math.round(h / 2 + view.tilt * pxPerDeg);
+  for (let y = 0; y < h; y++) {
+    const c = y < horizon ? SKY : GROUND;
+    const shade = Math.floor(((y * 40) / h + phase * 8) % 16);
+    let i = y * w * 4;
+    for (let x = 0; x < w; x++) {
+      rgba[i] = Math.min(255, c[0] + shade);
+      rgba[i + 1] = Math.min(255, c[1] + shade);
+      rgba[i + 2] = Math.min(255, c[2] + shade);
+      rgba[i + 3] = 255;
+      i += 4;
+    }
+  }
+  const toX = (deg: number): number => {
+    let d = deg - view.pan;
+    while (d > 180) d -= 360;
+    while (d < -180) d += 360;
+    return w / 2 + d * pxPerDeg;
+  };
+  const small = textScale(h, 160);
+  for (let deg = -180; deg < 180; deg += 30) {
+    const x = toX(deg);
+    if (x < -50 || x > w + 50) continue;
+    const postW = Math.max(2, Math.round(pxPerDeg * 0.6));
+    fillRect(rgba, w, h, x - postW / 2, horizon - pxPerDeg * 4, postW, pxPerDeg * 4, [200, 200, 200]);
+    drawText(rgba, w, h, x + postW, horizon - pxPerDeg * 4, `${deg}`, small, WHITE);
+  }
+  const big = textScale(h, 120);
+  for (const [name, pan, tilt] of view.marks) {
+    const x = toX(pan);
+    const y = h / 2 + (view.tilt - tilt) * pxPerDeg;
+    const mw = Math.max(6, pxPerDeg * 6);
+    const mh = Math.max(8, pxPerDeg * 9);
+    if (x + mw < 0 || x - mw > w) continue;
+    fillRect(rgba, w, h, x - mw / 2, y - mh / 2, mw, mh, [150, 60, 40]);
+    fillRect(rgba, w, h, x - mw / 4, y - mh / 4, mw / 2, (mh * 3) / 4, [60, 30, 20]);
+    const tw = textWidth(name, big);
+    fillRect(rgba, w, h, x - tw / 2 - big, y - mh / 2 - (GLYPH_HEIGHT + 3) * big, tw + 2 * big, (GLYPH_HEIGHT + 2) * big, BLACK);
+    drawText(rgba, w, h, x - tw / 2, y - mh / 2 - (GLYPH_HEIGHT + 2) * big, name, big, YELLOW);
+  }
+  // Cross-hair: the view's centre.
+  const cx = Math.floor(w / 2);
+  const cy = Math.floor(h / 2);
+  fillRect(rgba, w, h, cx - 8 * small, cy, 16 * small, small, WHITE);
+  fillRect(rgba, w, h, cx, cy - 8 * small, small, 16 * small, WHITE);
+  const readout = `PAN ${view.pan} TILT ${view.tilt} ZOOM ${view.zoom}`;
+  const rw = textWidth(readout, small);
+  const ry = h - (GLYPH_HEIGHT + 6) * small * 3;
+  fillRect(rgba, w, h, (w - rw) / 2 - small, ry - small, rw + 2 * small, (GLYPH_HEIGHT + 2) * small, BLACK);
+  drawText(rgba, w, h, (w - rw) / 2, ry, readout, small, WHITE);
+}
+
+function drawLamps(rgba: Uint8Array, w: number, h: number, lamps: NonNullable<FrameSpec['lamps']>): void {
+  const s = textScale(h, 160);
+  let x = w - 2 * s;
+  const y = (GLYPH_HEIGHT + 8) * s;
+  for (let i = lamps.length - 1; i >= 0; i--) {
+    const [label, on] = lamps[i]!;
+    const tw = textWidth(label, s) + 4 * s;
+    x -= tw;
+    fillRect(rgba, w, h, x, y, tw, (GLYPH_HEIGHT + 4) * s, on ? GREEN : GREY);
+    drawText(rgba, w, h, x + 2 * s, y + 2 * s, label, s, on ? BLACK : WHITE);
+    x -= 2 * s;
+  }
 }
 
 const WHITE: Rgb = [255, 255, 255];
@@ -88,6 +186,8 @@ export function renderRgba(spec: FrameSpec, slot: number, timeMs: number): Uint8
     }
   }
 
+  if (spec.view) drawScene(rgba, w, h, spec.view, phase);
+
   // A box sweeping across the picture; rotation/mirror change its path.
   const box = Math.max(4, Math.floor(Math.min(w, h) / 5));
   let t = phase;
@@ -102,19 +202,22 @@ export function renderRgba(spec: FrameSpec, slot: number, timeMs: number): Uint8
   fillRect(rgba, w, h, bx, by, box, box, YELLOW);
   fillRect(rgba, w, h, bx + box / 4, by + box / 4, box / 2, box / 2, BLACK);
 
-  // Time and frame counter in the middle, large.
+  // Time and frame counter in the middle, large (above the cross-hair on a PTZ view).
   const now = new Date(timeMs);
-  const big = textScale(h, 80);
+  const big = textScale(h, spec.view ? 120 : 80);
   const lines = [formatClock(now), `${spec.camera === 0 ? 'QUAD' : `CAM${spec.camera}`} #${pad2(slot % spec.cycle)}`, spec.label];
   const lineH = (GLYPH_HEIGHT + 3) * big;
-  let y = Math.floor(h / 2 - (lines.length * lineH) / 2);
+  let y = spec.view ? Math.floor(h / 7) : Math.floor(h / 2 - (lines.length * lineH) / 2);
   for (const line of lines) {
     const tw = textWidth(line, big);
-    const x = Math.floor((w - tw) / 2);
+    // On a PTZ view the middle belongs to the scene: the lines go to the left.
+    const x = spec.view ? 3 * big : Math.floor((w - tw) / 2);
     fillRect(rgba, w, h, x - big, y - big, tw + 2 * big, GLYPH_HEIGHT * big + 2 * big, BLACK);
     drawText(rgba, w, h, x, y, line, big, WHITE);
     y += lineH;
   }
+
+  if (spec.lamps?.length) drawLamps(rgba, w, h, spec.lamps);
 
   // Axis-style overlay bar: date, clock, text, in that order.
   const parts: string[] = [];

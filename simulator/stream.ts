@@ -65,7 +65,8 @@ export function partHeader(length: number | null): Buffer {
 
 export interface StreamOptions {
   sink: Sink;
-  spec: FrameSpec;
+  /** A function: asked for every frame (the picture may change while streaming). */
+  spec: FrameSpec | (() => FrameSpec);
   fps: number;
   /** 0 = no limit. */
   maxFrames: number;
@@ -96,6 +97,8 @@ export class MjpegStream {
   private faultSeen: Fault | null = null;
   private seqAtFault = 0;
   private wrongParts = 0;
+  /** The last frame sent: repeated while a changed picture's first frame is still being encoded. */
+  private lastRaw: Buffer | undefined;
 
   constructor(private readonly o: StreamOptions) {
     this.interval = 1000 / o.fps;
@@ -157,9 +160,11 @@ export class MjpegStream {
       this.o.onSkip();
       return;
     }
-    const raw = frameCache.frame(this.o.spec, this.seq);
+    const spec = typeof this.o.spec === 'function' ? this.o.spec() : this.o.spec;
+    const raw = frameCache.frame(spec, this.seq) ?? this.lastRaw;
     if (!raw) return; // first frames of a new resolution are still being encoded
-    const jpeg = stampJpeg(raw, `${FRAME_COMMENT_PREFIX} seq=${this.seq + 1} t=${Date.now()} cam=${this.o.spec.camera}`);
+    this.lastRaw = raw;
+    const jpeg = stampJpeg(raw, `${FRAME_COMMENT_PREFIX} seq=${this.seq + 1} t=${Date.now()} cam=${spec.camera}`);
     const partNo = this.seq + 1;
 
     let length: number | null = jpeg.length;

@@ -33,8 +33,8 @@ async function rejectsWith(p: Promise<unknown>, code: string, re?: RegExp): Prom
   assert.fail(`expected ${code}`);
 }
 
-// The success and error answers as the VAPIX "Input and outputs" page shows them (whitespace kept).
-const VI_OK = `<?xml version="1.0" encoding="utf-8"?><VirtualInputResponse xmlns="http://www.axis.com/vapix/http_cgi/virtualinput1"  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" SchemaVersion="1.1"  xsi:schemaLocation="http://www.axis.com/vapix/http_cgi/virtualinput1  http://www.axis.com/vapix/http_cgi/virtualinput1_0.xsd">  <Success>    <ActivateSuccess>      <StateChanged>        true      </StateChanged>    </ActivateSuccess>  </Success></VirtualInputResponse>`;
+// The success answer as the VAPIX "Input and outputs" page shows it (see SOURCES.md); the error in the page's GeneralError shape.
+const VI_OK = readFileSync(path.join(__dirname, 'fixtures', 'axis', 'vapix-docs', 'virtualinput-activate-ok.xml'), 'utf8');
 const VI_ERR = (code: number, d: string): string =>
   `<?xml version="1.0" encoding="utf-8" ?><VirtualInputResponse xmlns="http://www.axis.com/vapix/http_cgi/virtualinput1" SchemaVersion="1.1"><Error><GeneralError><ErrorCode>${code}</ErrorCode><ErrorDescription>${d}</ErrorDescription></GeneralError></Error></VirtualInputResponse>`;
 
