@@ -466,6 +466,15 @@ describe('security', function () {
       assert.equal((await fetch(`${nr!.base}/axmjpeg-camera/cam/sources`)).status, 401);
     });
 
+    it('the PTZ preset and I/O port lists want their own read permission: refused to this user and to anyone anonymous', async () => {
+      // Both ask the deployed camera with its stored password: only axmjpeg-ptz.read / axmjpeg-io.read may.
+      for (const path of ['/axmjpeg-ptz/cam/presets', '/axmjpeg-io/cam/ports']) {
+        assert.equal((await fetch(`${nr!.base}${path}`, { headers: { authorization: `Bearer ${token}` } })).status, 401, path);
+        assert.equal((await fetch(`${nr!.base}${path}`)).status, 401, path);
+      }
+      assert.ok(!camRec.requests.some((r) => /ptz\.cgi|portmanagement|param\.cgi\?action=list&group=root\.(PTZ|IOPort)/.test(r.url)), 'the camera was never asked');
+    });
+
     it('stored credentials of no node reach another address, and no other node type lends them', async () => {
       const answers: Record<string, any>[] = [];
       const tries: Record<string, unknown>[] = [
