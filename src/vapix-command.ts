@@ -59,3 +59,27 @@ export function parseKeyValueLines(text: string): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * `p`, or ERR_ABORTED as soon as `signal` fires, without cancelling `p`: for
+ * work several callers share (a capability probe), which one caller giving up
+ * must not cancel for the others.
+ */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new CameraError(ErrorCodes.ABORTED, 'request aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new CameraError(ErrorCodes.ABORTED, 'request aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

@@ -18,7 +18,7 @@
 import { paramCgiText, parseParamList, decodeBody } from '../device-info';
 import { CameraError, ErrorCodes } from '../errors';
 import type { CameraHttpClient } from '../http';
-import { parseKeyValueLines, vapixCommand, vapixErrorText } from '../vapix-command';
+import { parseKeyValueLines, untilAborted, vapixCommand, vapixErrorText } from '../vapix-command';
 
 export const PORT_MANAGEMENT_PATH = '/axis-cgi/io/portmanagement.cgi';
 export const PORT_CGI_PATH = '/axis-cgi/io/port.cgi';
@@ -133,10 +133,10 @@ export class IoController {
 
   constructor(private readonly client: CameraHttpClient) {}
 
-  /** Which API this camera has (port management, else port.cgi); asked once. */
+  /** Which API this camera has (port management, else port.cgi); asked once, shared (so not cancelled by one caller's signal). */
   whichApi(signal?: AbortSignal): Promise<IoApi> {
     if (!this.api) {
-      const p = this.getPortsJson(signal).then(
+      const p = this.getPortsJson().then(
         () => 'portmanagement' as const,
         (e) => {
           if (isNotFound(e)) return 'port.cgi' as const;
@@ -148,7 +148,7 @@ export class IoController {
         if (this.api === p) this.api = null;
       });
     }
-    return this.api;
+    return untilAborted(this.api, signal);
   }
 
   /** Every port with its direction and, where the camera says, its state. */

@@ -10,7 +10,7 @@
 import { paramCgiText, parseParamList, decodeBody } from '../device-info';
 import { CameraError, ErrorCodes } from '../errors';
 import type { CameraHttpClient } from '../http';
-import { vapixCommand, vapixErrorText } from '../vapix-command';
+import { untilAborted, vapixCommand, vapixErrorText } from '../vapix-command';
 import {
   capabilitiesFromParams,
   parsePosition,
@@ -113,16 +113,19 @@ export class PtzController {
   /**
    * What the camera can do, asked once per controller. A failed probe is not
    * kept: the next command asks again (the camera may have been rebooting).
+   * The probe is shared, so it does not take the caller's signal (one caller
+   * giving up must not fail the others); its requests are bounded by the
+   * client's timeouts.
    */
   capabilities(signal?: AbortSignal): Promise<PtzCapabilities> {
     if (!this.caps) {
-      const p = this.probe(signal);
+      const p = this.probe();
       this.caps = p;
       p.catch(() => {
         if (this.caps === p) this.caps = null;
       });
     }
-    return this.caps;
+    return untilAborted(this.caps, signal);
   }
 
   /** Forget the probed capabilities (after a reboot or reconfiguration). */
@@ -130,10 +133,10 @@ export class PtzController {
     this.caps = null;
   }
 
-  private async probe(signal?: AbortSignal): Promise<PtzCapabilities> {
+  private async probe(): Promise<PtzCapabilities> {
     let fromParams: PtzCapabilities | null = null;
     try {
-      const res = await vapixCommand(this.client, '/axis-cgi/param.cgi?action=list&group=root.PTZ', { idempotent: true, signal });
+      const res = await vapixCommand(this.client, '/axis-cgi/param.cgi?action=list&group=root.PTZ', { idempotent: true });
       const parsed = parseParamList(paramCgiText(res));
       fromParams = capabilitiesFromParams(parsed.values, this.camera);
     } catch (e) {
@@ -146,7 +149,7 @@ export class PtzController {
     const base = { camera: this.camera, limits: {}, presets: [] as PtzPreset[], source: 'query' as const };
     let pos: PtzPosition;
     try {
-      pos = await this.position(signal);
+      pos = await this.position();
     } catch (e) {
       if (e instanceof CameraError && (e.code === ErrorCodes.NOT_FOUND || e.code === ErrorCodes.CAMERA_REFUSED)) {
         return { ...base, available: false, features: {}, reason: `ptz.cgi answered: ${e.message}` };

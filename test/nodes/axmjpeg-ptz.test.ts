@@ -107,6 +107,21 @@ describe('axmjpeg-ptz node', function () {
     assert.equal(sim.ptz!.state.onPreset, 3);
   });
 
+  it('two msgs at once, before the capabilities are known: the first is superseded, the second goes through, no error', async () => {
+    sim = await startSimulator({ ptz: true });
+    await helper.load([cameraNode, ptzNode], flow(sim.port));
+    const p = helper.getNode('p');
+    const out = collect('out');
+    const caught = collect('caught');
+    const completed = collect('completed');
+    p.receive({ n: 1, ptz: { preset: 'Door' } });
+    p.receive({ n: 2, ptz: { preset: 'Parking' } });
+    await waitFor(() => completed.length === 2, WAIT_MS, 'both done');
+    assert.deepEqual(caught.map((c) => c.error.code), []);
+    assert.deepEqual(out.map((m) => m.n), [2]);
+    assert.equal(sim.ptz!.state.onPreset, 3);
+  });
+
   it('a camera without PTZ: Catch gets ERR_NOT_SUPPORTED with a hint, status red, no msg out', async () => {
     sim = await startSimulator();
     await helper.load([cameraNode, ptzNode], flow(sim.port));
