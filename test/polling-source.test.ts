@@ -96,7 +96,7 @@ describe('PollingJpegSource: a snapshot URL as a stream', function () {
     const n0 = frames.length;
     await sleep(1000);
     const rate = ((frames.length - n0) * 1000) / (Date.now() - t0);
-    assert.ok(rate > 5 && rate <= 11, `about 10 fps, got ${rate.toFixed(1)}`);
+    assert.ok(rate > 3 && rate <= 11, `about 10 fps (never more), got ${rate.toFixed(1)}`);
     assert.deepEqual(frames.map((f) => f.seq), frames.map((_, i) => i + 1));
     for (const f of frames) {
       assert.equal(f.width, 320);

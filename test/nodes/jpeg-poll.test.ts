@@ -43,7 +43,7 @@ describe('axmjpeg-camera source "JPEG snapshot URL (polled)" in Node-RED', funct
     const t0 = Date.now();
     await sleep(1200);
     const rate = ((got.length - n0) * 1000) / (Date.now() - t0);
-    assert.ok(rate >= 3 && rate <= 6, `about 5 fps, got ${rate.toFixed(1)}`);
+    assert.ok(rate >= 2 && rate <= 6, `about 5 fps (never more), got ${rate.toFixed(1)}`);
     const m = got[0]!;
     assert.equal(m.payload[0], 0xff);
     assert.equal(m.frame.width, 160);
