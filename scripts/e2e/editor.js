@@ -25,6 +25,8 @@ const BASE = {
   'axmjpeg-in': { camera: CAMERA },
   'axmjpeg-snapshot': { camera: CAMERA },
   'axmjpeg-event': { camera: CAMERA },
+  'axmjpeg-ptz': { camera: CAMERA },
+  'axmjpeg-io': { camera: CAMERA },
 };
 
 /**
@@ -76,6 +78,17 @@ const CASES = [
   ['axmjpeg-motion', { maskType: 'circle' }, ['maskType']],
   ['axmjpeg-motion', { maskType: 'grid', mask: '0102' }, ['mask']],
   ['axmjpeg-motion', { maskType: 'rects', mask: '0 0 50' }, ['mask']],
+  ['axmjpeg-ptz', { action: 'absolute', pan: '-45.5', tilt: '10', zoom: '2000', speed: '50', timeout: '0.5' }, []],
+  ['axmjpeg-ptz', { action: 'continuous', pan: '50', duration: '2.5', channel: '2' }, []],
+  ['axmjpeg-ptz', { action: 'spin' }, ['action']],
+  ['axmjpeg-ptz', { pan: '400', speed: '0', timeout: '301' }, ['pan', 'speed', 'timeout']],
+  ['axmjpeg-ptz', { duration: '0', channel: '1.5' }, ['channel', 'duration']],
+  ['axmjpeg-ptz', { camera: '' }, ['camera']],
+  ['axmjpeg-io', { action: 'set', port: '0', value: 'off' }, []],
+  ['axmjpeg-io', { action: 'virtual', port: '3', duration: '10' }, []],
+  ['axmjpeg-io', { action: 'toggle', value: 'maybe' }, ['action', 'value']],
+  ['axmjpeg-io', { port: '-1', ms: '0', duration: '1.5' }, ['duration', 'ms', 'port']],
+  ['axmjpeg-io', { camera: '' }, ['camera']],
 ];
 
 /**
