@@ -5,11 +5,16 @@ import { helper, collect, startNodeRed, stopNodeRed } from '../support/node-red'
 import { cameraConfig, catchAll, mjpgIn } from '../support/flow-nodes';
 import { testCerts } from '../support/tls-certs';
 import { waitFor } from '../support/wait';
+import { TOPIC_VIRTUAL_INPUT } from '../../simulator/events';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cameraNode = require('../../nodes/axmjpeg-camera');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mjpgInNode = require('../../nodes/axmjpeg-in');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const eventNode = require('../../nodes/axmjpeg-event');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const snapshotNode = require('../../nodes/axmjpeg-snapshot');
 
 const SECRET = 'Pinned-camera-s3cret';
 const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprint256;
@@ -86,6 +91,31 @@ describe('axmjpeg-camera: a pinned certificate in Node-RED', function () {
     assert.equal(caught[0]!.payload.code, 'ERR_TLS_PIN_MISMATCH');
     assert.match(caught[0]!.error.message, /expected SHA-256/);
     assert.equal(sim.stats.requests, 0);
+  });
+
+  it('axmjpeg-event and axmjpeg-snapshot on a pinned HTTPS-only camera: events over wss, a still over https', async () => {
+    sim = await startSimulator({ auth: 'per-scheme', httpsOnly: true, password: SECRET });
+    const flow = [
+      cameraConfig('cam', sim.port, { protocol: 'https', pinSha256: sim.certificate!.sha256 }),
+      { id: 'ev', type: 'axmjpeg-event', camera: 'cam', topics: TOPIC_VIRTUAL_INPUT, wires: [['events']] },
+      { id: 'events', type: 'helper' },
+      { id: 's', type: 'axmjpeg-snapshot', camera: 'cam', maxAge: 0, wires: [['snap']] },
+      { id: 'snap', type: 'helper' },
+      ...catchAll(),
+    ];
+    await helper.load([cameraNode, eventNode, snapshotNode], flow, { cam: { user: 'root', password: SECRET } });
+    const events = collect('events');
+    const snaps = collect('snap');
+    const caught = collect('caught');
+    await waitFor(() => sim!.events.stats.wsOpen === 1 && sim!.events.stats.notifications >= 1, 8000, 'event WebSocket open');
+    const before = events.length;
+    sim.setVirtualInput(2, true);
+    await waitFor(() => events.length > before, 5000, 'an event');
+    assert.equal(events[events.length - 1]!.payload.active, true);
+    helper.getNode('s').receive({ payload: 1 });
+    await waitFor(() => snaps.length === 1, 5000, 'snapshot');
+    assert.equal(snaps[0]!.payload[0], 0xff);
+    assert.equal(caught.length, 0, JSON.stringify(caught.map((c) => c.error)));
   });
 
   it('a malformed pin is a setting error', async () => {
