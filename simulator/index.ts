@@ -244,7 +244,8 @@ export class CameraSimulator {
         preset = st.onPreset;
         if (preset) this.events.setState(TOPIC_PTZ_PRESET, { PresetToken: String(preset) }, { on_preset: '1' });
       };
-      if (preset) this.events.setState(TOPIC_PTZ_PRESET, { PresetToken: String(preset) }, { on_preset: '1' });
+      // Every preset is an instance of its own, announced to each new subscriber (as PTZ_PRESET_INIT_1..3 in test/fixtures/axis).
+      this.ptz.presets.forEach((_p, i) => this.events.setState(TOPIC_PTZ_PRESET, { PresetToken: String(i + 1) }, { on_preset: i + 1 === preset ? '1' : '0' }));
     }
     if (this.opts.httpsOnly) {
       const generated = this.opts.https ? null : selfSignedCertificate([this.opts.host === '::1' ? 'localhost' : this.opts.host, 'localhost']);
