@@ -22,6 +22,7 @@ import { CameraError, ErrorCodes } from '../src/errors';
 import { PlaceholderCache, offlineLines, DEFAULT_PLACEHOLDER_WIDTH, DEFAULT_PLACEHOLDER_HEIGHT, formatUtc } from '../src/relay/placeholder';
 import { jpegSize } from '../src/jpeg/jpeg-info';
 import { frameMsgProblem, isFrameMsg } from './lib/types';
+import { parseTrustedProxies } from '../src/relay/address';
 import { sourceState } from './lib/source-state';
 import { judgeOffline, type OfflineVerdict } from './lib/offline';
 
@@ -35,6 +36,8 @@ interface HttpOutMjpgDef extends NodeDef {
   /** Absent in older flows: the defaults apply. */
   offlineAfter?: string | number;
   offlineSnapshot?: 'placeholder' | '503';
+  /** Proxy addresses whose X-Forwarded-For is believed (address.ts); absent/blank: none. */
+  trustProxy?: string;
 }
 
 type InMsg = NodeMessage & Record<string, unknown>;
@@ -92,6 +95,7 @@ export = function (RED: NodeAPI): void {
     const stuckS = numberSetting(def.stuckTimeout, DEFAULT_STUCK_TIMEOUT_MS / 1000);
     const offlineAfterS = numberSetting(def.offlineAfter, DEFAULT_OFFLINE_AFTER_S);
     const offlineSnapshot = def.offlineSnapshot === '503' ? '503' : 'placeholder';
+    let trustedProxies: Set<string>;
     try {
       path = validateRelayPath(def.url);
       const bad = (key: string, extra: Record<string, string | number> = {}): never => {
@@ -102,13 +106,18 @@ export = function (RED: NodeAPI): void {
       if (!Number.isFinite(fps) || fps < 0 || fps > MAX_FPS_PARAM || (fps > 0 && fps < MIN_FPS_PARAM)) bad('fps', { min: MIN_FPS_PARAM, max: MAX_FPS_PARAM });
       if (!Number.isFinite(stuckS) || stuckS < 0 || stuckS > MAX_STUCK_TIMEOUT_S) bad('stuckTimeout', { max: MAX_STUCK_TIMEOUT_S });
       if (!Number.isFinite(offlineAfterS) || offlineAfterS < 0 || offlineAfterS > MAX_OFFLINE_AFTER_S) bad('offlineAfter', { max: MAX_OFFLINE_AFTER_S });
+      try {
+        trustedProxies = parseTrustedProxies(def.trustProxy);
+      } catch (e) {
+        bad('trustProxy', { problem: (e as Error).message });
+      }
     } catch (e) {
       const err = e as CameraError;
       refuse(`${err.message}. ${err.hint}`, 'config');
       return;
     }
 
-    const bc = new MjpegBroadcaster({ maxViewers, maxViewersPerAddress: maxPerAddress, maxFps: fps, stuckTimeoutMs: stuckS * 1000, offlineSnapshot });
+    const bc = new MjpegBroadcaster({ maxViewers, maxViewersPerAddress: maxPerAddress, maxFps: fps, stuckTimeoutMs: stuckS * 1000, offlineSnapshot, trustedProxies: trustedProxies! });
     // In-process consumers of the same frames (the Dashboard 2.0 camera widget), by path.
     const channel = frameChannels().open(path, node.id);
 
@@ -206,10 +215,15 @@ export = function (RED: NodeAPI): void {
     node.on('input', (msg: InMsg, _send: unknown, done: (err?: Error) => void) => {
       if (isFrameMsg(msg)) {
         reported.clear();
-        const time = typeof msg.frame?.time === 'number' ? msg.frame.time : undefined;
+        const f = msg.frame;
+        const o = f?.origin;
+        // The first hop's capture time, sequence and camera go on in the part headers (src/origin.ts).
+        const time = typeof o?.time === 'number' ? o.time : typeof f?.time === 'number' ? f.time : undefined;
+        const seq = typeof o?.seq === 'number' ? o.seq : typeof f?.seq === 'number' ? f.seq : undefined;
+        const cam = typeof o?.camera === 'string' ? o.camera : typeof f?.camera === 'string' ? f.camera : undefined;
         lastFrameAt = Date.now();
-        sourceId = typeof msg.frame?.source === 'string' ? msg.frame.source : null;
-        bc.publish(msg.payload, { time });
+        sourceId = typeof f?.source === 'string' ? f.source : null;
+        bc.publish(msg.payload, { time, seq, camera: cam });
         if (offline) {
           backOnline();
           showStatus();

@@ -13,6 +13,7 @@ import { MjpegParser, parseBoundary } from './parser';
 import { jpegSize } from './jpeg/jpeg-info';
 import { BackoffPolicy, resolveBackoff, retryDelay } from './backoff';
 import { RateMeter } from './rate-meter';
+import { isKeepAlivePart, originFrom, originKey, type FrameOrigin } from './origin';
 
 export type SessionState = 'idle' | 'connecting' | 'streaming' | 'backoff' | 'stopped';
 
@@ -41,6 +42,8 @@ export interface Frame {
   height: number | null;
   /** Part headers of the multipart stream, names lower-cased. */
   headers: Record<string, string>;
+  /** Capture time, sequence and camera at the first hop (origin.ts); this hop's own when the stream names none. */
+  origin?: FrameOrigin;
 }
 
 export interface StateChange {
@@ -80,6 +83,8 @@ export interface SessionStats {
   reconnects: number;
   droppedParts: number;
   discardedBytes: number;
+  /** Parts another relay marked as not new (X-Resent of a frame already had, X-Source-Offline): dropped. */
+  keepAlives: number;
   lastError: CameraError | null;
   streamingSince: number | null;
 }
@@ -126,6 +131,8 @@ export class StreamSession extends EventEmitter {
   private readonly fpsMeter = new RateMeter();
   private readonly byteMeter = new RateMeter();
   private _latest: Frame | null = null;
+  /** originKey of the last frame emitted, kept across reconnects: a relay greets a reconnecting reader with its latest frame again. */
+  private lastOriginKey: string | null = null;
   private stats_ = {
     frames: 0,
     bytes: 0,
@@ -133,6 +140,7 @@ export class StreamSession extends EventEmitter {
     reconnects: 0,
     droppedParts: 0,
     discardedBytes: 0,
+    keepAlives: 0,
     lastError: null as CameraError | null,
     streamingSince: null as number | null,
   };
@@ -303,6 +311,16 @@ export class StreamSession extends EventEmitter {
 
   private onFrame(data: Buffer, headers: Record<string, string>): void {
     const now = Date.now();
+    const keepAlive = isKeepAlivePart(headers);
+    const origin = originFrom(headers, { time: now, seq: this.seq + 1 });
+    // An upstream relay's offline picture or a frame we had already is no new
+    // frame: passing it on would make a stale picture look live downstream.
+    // The bytes still count against the stall timer (they kept the link alive).
+    if (keepAlive === 'offline' || (keepAlive === 'resent' && originKey(origin) === this.lastOriginKey)) {
+      this.stats_.keepAlives++;
+      return;
+    }
+    this.lastOriginKey = originKey(origin);
     const size = jpegSize(data);
     const frame: Frame = {
       data,
@@ -312,6 +330,7 @@ export class StreamSession extends EventEmitter {
       width: size ? size.width : null,
       height: size ? size.height : null,
       headers,
+      origin,
     };
     this.stats_.frames++;
     this.fpsMeter.mark(1, now);

@@ -8,6 +8,7 @@ import type { CameraHttpClient } from '../../src/http';
 import type { Frame, StateChange, StreamSession } from '../../src/session';
 import type { StreamSettings } from '../../src/vapix-url';
 import type { VideoSource } from '../../src/video-sources';
+import type { FrameOrigin } from '../../src/origin';
 
 /** `msg.frame`: small on purpose, Node-RED deep-copies it for every extra wire. */
 export interface FrameMeta {
@@ -23,6 +24,13 @@ export interface FrameMeta {
   camera: string;
   /** Part headers from the multipart stream, lower-cased names. */
   headers: Record<string, string>;
+  /**
+   * Capture time (ms), sequence and camera name at the first hop: read back
+   * from X-Timestamp / X-Sequence / X-Camera when the stream is another
+   * Node-RED's axmjpeg-out (or mjpg-streamer's X-Timestamp), else this hop's
+   * own time, seq and camera. axmjpeg-out sends them on, so they survive hops.
+   */
+  origin?: FrameOrigin;
   /** Id of the axmjpeg-in node that received it: axmjpeg-out asks it whether the camera is down (source-state.ts). */
   source?: string;
 }
@@ -60,6 +68,7 @@ export function frameMeta(frame: Frame, camera: string, fps: number, source?: st
     fps: Math.round(fps * 10) / 10,
     camera,
     headers: frame.headers,
+    origin: frame.origin ? { ...frame.origin, camera: frame.origin.camera ?? camera } : { time: frame.time, seq: frame.seq, camera },
   };
 }
 

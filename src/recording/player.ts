@@ -7,12 +7,15 @@
  * read in chunks; when a few parsed frames are waiting for their play time the
  * read stream is paused, so memory stays at about one chunk plus a few frames.
  *
- * Recorded pace comes from `X-Timestamp` part headers (ms since epoch, as our
- * writer puts them). Files without them play at DEFAULT_PLAYBACK_FPS.
+ * Recorded pace comes from `X-Timestamp` part headers: ms since epoch as our
+ * writer puts them, or seconds as axmjpeg-out and mjpg-streamer send them (a
+ * curl capture of a relay), told apart by size. Files without them play at
+ * DEFAULT_PLAYBACK_FPS.
  */
 import * as fs from 'node:fs';
 import { CameraError, ErrorCodes } from '../errors';
 import { MjpegParser } from '../parser';
+import { parseTimestampMs } from '../origin';
 import { fileError } from './file-errors';
 import { openRegularFile } from './safe-open';
 
@@ -222,8 +225,8 @@ export class MjpegFilePlayer {
   }
 
   private dueTime(f: Queued, now: number): number {
-    const raw = f.headers['x-timestamp'];
-    const ts = raw === undefined ? NaN : Number(raw);
+    // Seconds (a capture of axmjpeg-out or mjpg-streamer) or ms (axmjpeg-record): one reader for both.
+    const ts = parseTimestampMs(f.headers['x-timestamp']);
     const prevTs = this.lastTs;
     this.lastTs = Number.isFinite(ts) ? ts : null;
     if (this.lastDue === null) return now;

@@ -30,7 +30,7 @@ import { EventEmitter } from 'node:events';
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { CameraError, ErrorCodes } from '../errors';
-import { AddressCounter, clientAddress } from './address';
+import { AddressCounter, clientInfo } from './address';
 import { FRAMINGS, viewerKind, type Framing } from './framing';
 import {
   NO_CACHE_HEADERS,
@@ -43,6 +43,7 @@ import {
   partHeader,
   partTrailer,
   streamHeaders,
+  type PartMeta,
 } from './multipart';
 
 export const DEFAULT_MAX_VIEWERS = 20;
@@ -96,6 +97,11 @@ export interface BroadcasterOptions {
   retryAfterS?: number;
   /** While a placeholder is shown: answer snapshots with it ('placeholder', default) or with 503. */
   offlineSnapshot?: 'placeholder' | '503';
+  /**
+   * Proxy addresses (e.g. nginx on 127.0.0.1) whose X-Forwarded-For names the
+   * viewer, for the per-address limit and messages. Empty: the TCP peer.
+   */
+  trustedProxies?: ReadonlySet<string>;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -108,8 +114,12 @@ export interface ViewerOptions {
 }
 
 export interface PublishMeta {
-  /** Capture/receive time, ms since epoch; sent as X-Timestamp. Default: now. */
+  /** Capture time, ms since epoch; sent as X-Timestamp. Default: now. */
   time?: number;
+  /** The capturing camera's frame number; sent as X-Sequence. Default: this relay's count. */
+  seq?: number;
+  /** The capturing camera's name; sent as X-Camera. */
+  camera?: string;
 }
 
 export interface ViewerStats {
@@ -166,6 +176,12 @@ interface OutFrame {
    */
   standard: Buffer | null;
   browser: Buffer | null;
+  /** Publish count when it came (0 for the placeholder): frames up to a viewer's firstN predate it. */
+  n: number;
+  meta: PartMeta;
+  /** The standard part with X-Resent, built on first use. */
+  resent: Buffer | null;
+  offline: boolean;
 }
 
 interface Viewer {
@@ -188,6 +204,9 @@ interface Viewer {
   lastAt: number;
   repeated: boolean;
   nextDue: number;
+  /** framesIn when it connected: any frame published up to then is a resend for this viewer. */
+  firstN: number;
+  lastSent: OutFrame | null;
   /** Normalised client address, for the per-address limit. */
   address: string;
   /** Waiting for 'drain': the socket has not taken the last frame yet. */
@@ -273,6 +292,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
   private placeholder: OutFrame | null = null;
   private placeholderTimer: NodeJS.Timeout | null = null;
   private readonly offlineSnapshot: 'placeholder' | '503';
+  private readonly trustedProxies: ReadonlySet<string> | undefined;
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
   private nextId = 1;
@@ -294,6 +314,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     this.retryAfterS = Math.max(1, Math.round(positiveOr(opts.retryAfterS, DEFAULT_RETRY_AFTER_S)));
     this.now = opts.now ?? Date.now;
     this.offlineSnapshot = opts.offlineSnapshot === '503' ? '503' : 'placeholder';
+    this.trustedProxies = opts.trustedProxies;
     this.opening = openingDelimiter(this.boundary);
     this.trailer = partTrailer(this.boundary);
     this.browserOpening = browserOpening(this.boundary);
@@ -376,7 +397,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       sendText(res, 503, 'Stream closed', { 'Retry-After': String(this.retryAfterS) }, headOnly);
       return false;
     }
-    const address = clientAddress(req);
+    const { address, label } = clientInfo(req, this.trustedProxies);
     // Checked first: a client at its own limit should learn that it is the cause, not wait and retry.
     if (this.maxViewersPerAddress > 0 && this.perAddress.count(address) >= this.maxViewersPerAddress) {
       this.counters.rejectedPerAddress++;
@@ -411,7 +432,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       id: this.nextId++,
       res,
       sock: null,
-      remote: `${req.socket?.remoteAddress ?? '?'}:${req.socket?.remotePort ?? '?'}`,
+      remote: label,
       connectedAt: now,
       fps,
       intervalMs: fps > 0 ? 1000 / fps : 0,
@@ -421,6 +442,8 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
       lastAt: 0,
       repeated: false,
       nextDue: now,
+      firstN: this.counters.framesIn,
+      lastSent: null,
       address,
       busy: false,
       stall: null,
@@ -472,9 +495,11 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     if (this.closed) return;
     const now = this.now();
     const time = typeof meta.time === 'number' && Number.isFinite(meta.time) ? meta.time : now;
-    const frame: OutFrame = { header: partHeader(jpeg.length, time), data: jpeg, time, standard: null, browser: null };
+    const n = ++this.counters.framesIn;
+    const seq = typeof meta.seq === 'number' && Number.isInteger(meta.seq) && meta.seq >= 0 ? meta.seq : n;
+    const pm: PartMeta = { time, seq, ...(typeof meta.camera === 'string' && meta.camera !== '' ? { camera: meta.camera } : {}) };
+    const frame: OutFrame = { header: partHeader(jpeg.length, pm), data: jpeg, time, standard: null, browser: null, n, meta: pm, resent: null, offline: false };
     this.latestFrame = frame;
-    this.counters.framesIn++;
     if (this.placeholder) this.clearPlaceholder();
     for (const v of this.viewers) this.offer(v, frame, now);
   }
@@ -495,7 +520,8 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     if (this.closed) return;
     const now = this.now();
     if (this.placeholder?.data === jpeg) return;
-    this.placeholder = { header: partHeader(jpeg.length, now), data: jpeg, time: now, standard: null, browser: null };
+    const pm: PartMeta = { time: now, seq: 0 };
+    this.placeholder = { header: partHeader(jpeg.length, pm, 'offline'), data: jpeg, time: now, standard: null, browser: null, n: 0, meta: pm, resent: null, offline: true };
     for (const v of this.viewers) this.offerPlaceholder(v, now);
     if (!this.placeholderTimer) {
       this.placeholderTimer = setInterval(() => {
@@ -576,8 +602,10 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     }
     let part: Buffer;
     if (v.framing === 'browser') part = frame.browser ??= Buffer.concat([frame.data, this.browserTrailer]);
+    else if (this.isResend(v, frame)) part = frame.resent ??= Buffer.concat([partHeader(frame.data.length, frame.meta, 'resent'), frame.data, this.trailer]);
     else part = frame.standard ??= Buffer.concat([frame.header, frame.data, this.trailer]);
     const ok = v.sock ? v.sock.write(part) : res.write(part);
+    v.lastSent = frame;
     v.sent++;
     if (v.webkit) {
       v.repeated = v.last === frame;
@@ -587,6 +615,11 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     }
     v.lastWriteAt = now;
     if (!ok) v.busy = true;
+  }
+
+  /** A frame this viewer had already, or that came before it connected: sent with X-Resent (origin.ts). */
+  private isResend(v: Viewer, frame: OutFrame): boolean {
+    return !frame.offline && (frame.n <= v.firstN || v.lastSent === frame);
   }
 
   /** One timer for all WebKit viewers, armed after each write to one of them. */
@@ -638,6 +671,7 @@ export class MjpegBroadcaster extends EventEmitter<BroadcasterEvents> {
     v.detach();
     v.pending = null;
     v.last = null;
+    v.lastSent = null;
     if (v.webkit && --this.webkitViewers === 0) this.stopRepeater();
     this.counters.sentGone += v.sent;
     this.counters.droppedGone += v.dropped;

@@ -2,7 +2,8 @@
  * Byte layout of the multipart/x-mixed-replace stream we serve.
  *
  * The stream is `--B\r\n` followed, per frame, by
- * `Content-Type: image/jpeg\r\nContent-Length: N\r\nX-Timestamp: T\r\n\r\n<jpeg>\r\n--B\r\n`.
+ * `Content-Type: image/jpeg\r\nContent-Length: N\r\nX-Timestamp: T\r\nX-Sequence: S\r\n\r\n<jpeg>\r\n--B\r\n`
+ * (and X-Camera, X-Resent, X-Source-Offline: see ../origin.ts).
  * That is the ordinary `--B\r\n<headers>\r\n\r\n<jpeg>\r\n` part layout, but the
  * delimiter of the next part is sent right after each frame (as mjpg-streamer
  * does), so a reader that waits for the delimiter gets the frame at once.
@@ -14,6 +15,7 @@
  * stream, and each frame is followed by `\r\n--B\r\nContent-Type: image/jpeg\r\n\r\n`.
  */
 import { randomBytes } from 'node:crypto';
+import { encodeCameraName, formatTimestamp } from '../origin';
 
 /** RFC 2046 allows 1..70 characters from a restricted set; we stay far inside it. */
 const BOUNDARY_RE = /^[A-Za-z0-9'()+_,.\/:=?-]{1,70}$/;
@@ -58,17 +60,30 @@ export function browserTrailer(boundary: string): Buffer {
   return Buffer.from(`\r\n--${boundary}\r\n${BROWSER_PART_HEADERS}`, 'latin1');
 }
 
-/** `1700000000.123`: seconds since the epoch, like mjpg-streamer's X-Timestamp. */
-export function formatTimestamp(timeMs: number): string {
-  return (timeMs / 1000).toFixed(3);
+export { formatTimestamp };
+
+/** What a part says about its frame (origin.ts): capture time, sequence, camera. */
+export interface PartMeta {
+  time: number;
+  seq: number;
+  camera?: string;
 }
 
-/** Built once per frame and shared by every viewer. */
-export function partHeader(size: number, timeMs: number): Buffer {
-  return Buffer.from(
-    `Content-Type: image/jpeg\r\nContent-Length: ${size}\r\nX-Timestamp: ${formatTimestamp(timeMs)}\r\n\r\n`,
-    'latin1',
-  );
+/**
+ * Built once per frame and shared by every viewer. `kind` 'resent' marks the
+ * latest frame sent again (a new viewer's first picture, the idle refresh),
+ * 'offline' the offline picture: another Node-RED reading this stream drops
+ * both instead of passing them on as new frames.
+ */
+export function partHeader(size: number, meta: PartMeta, kind: 'frame' | 'resent' | 'offline' = 'frame'): Buffer {
+  let h = `Content-Type: image/jpeg\r\nContent-Length: ${size}\r\nX-Timestamp: ${formatTimestamp(meta.time)}\r\n`;
+  if (kind === 'offline') h += 'X-Source-Offline: 1\r\n';
+  else {
+    h += `X-Sequence: ${meta.seq}\r\n`;
+    if (meta.camera) h += `X-Camera: ${encodeCameraName(meta.camera)}\r\n`;
+    if (kind === 'resent') h += 'X-Resent: 1\r\n';
+  }
+  return Buffer.from(`${h}\r\n`, 'latin1');
 }
 
 /** Never cache, never sniff, and ask reverse proxies (nginx) not to buffer. */
