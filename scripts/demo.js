@@ -99,6 +99,8 @@ const URLS = {
   alert: '/camera/alert',
   ptz: '/camera/ptz',
   pulse: '/camera/io/pulse',
+  control: '/camera/control',
+  controlLive: '/camera/control/live',
 };
 
 // ------------------------------------------------------------------ arguments
@@ -563,6 +565,8 @@ async function runChecks(base, userDir, sim, stopSimulator) {
       await sleep(POLL_INTERVAL_MS);
     }
   });
+  await check(`control page ${URLS.control}`, page(base + URLS.control, 'text/html', (b) => b.includes('data-preset="Door"') && b.includes('id="pulse"')));
+  await check(`control page stream ${URLS.controlLive}`, frames(base + URLS.controlLive, 2));
   await check(`camera motion -> PTZ to ${PTZ_ALARM_PRESET} -> snapshot file in ${PTZ_DIR}/`, async () => {
     const dir = path.join(userDir, PTZ_DIR);
     const jpegs = () => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.jpg')) : []);
@@ -770,6 +774,7 @@ async function main() {
   File playback     ${base}${URLS.playback}
   Alert trigger     ${base}${URLS.alert}     (also the camera's motion every ${DEMO_MOTION_PERIOD_MS / 1000} s: snapshot -> e-mail/Telegram msgs, files in ${displayPath(path.join(userDir, SNAPSHOT_DIR))})
   Motion clips      ${displayPath(path.join(userDir, CLIP_DIR))}/     (axmjpeg-motion -> one .mjpg per motion; the demo's picture always moves, so clips are cut every ${DEMO_CLIP_MINUTES * 60} s and the newest ${DEMO_CLIPS_KEPT} kept)
+  Camera control    ${base}${URLS.control}     (live video with preset buttons and a siren button: watch the picture turn)
   Output pulse      ${base}${URLS.pulse}   (output ${SIREN_PORT} on for 2 s: its lamp in the picture lights up)
   PTZ               ${base}${URLS.ptz}?preset=Parking   (motion also turns the camera to ${PTZ_ALARM_PRESET}, snapshot in ${displayPath(path.join(userDir, PTZ_DIR))}, home again after 20 s)
   Node-RED editor   ${base}/   (debug sidebar: motion, snapshot and clip alerts)
