@@ -173,6 +173,17 @@ async function main() {
     await sleep(SETTLE_MS);
     await save(page, opts.out, 'editor-clip-on-motion.png');
 
+    // Example 09's control page: the camera turned to the Door preset, the siren output's lamp lit.
+    await page.goto(`${base}/camera/control`, { waitUntil: 'domcontentloaded' });
+    await waitForFrame(page, 'img#live');
+    await page.click('button[data-preset="Door"]');
+    await page.waitForFunction(() => /to Door: /.test(document.getElementById('status')?.textContent || ''), null, { timeout: PAGE_TIMEOUT_MS });
+    // The 202 comes at once; the head then needs about a second, and a new view a moment to be drawn.
+    await sleep(2500);
+    await page.click('#pulse');
+    await sleep(SETTLE_MS);
+    await save(page, opts.out, 'camera-control.png');
+
     // Last: the camera goes away (the demo's SIGUSR2) and the live view says so instead of freezing.
     demo.child.kill('SIGUSR2');
     await page.goto(`${base}/camera`, { waitUntil: 'domcontentloaded' });
