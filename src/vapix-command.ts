@@ -31,10 +31,21 @@ export async function vapixCommand(client: CameraHttpClient, pathAndQuery: strin
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
   try {
-    return await client.fetchBuffer(pathAndQuery, req);
+    try {
+      return await client.fetchBuffer(pathAndQuery, req);
+    } catch (e) {
+      if (!opts.idempotent || !(e instanceof CameraError) || e.code !== ErrorCodes.CONN_RESET || opts.signal?.aborted) throw e;
+      return await client.fetchBuffer(pathAndQuery, req);
+    }
   } catch (e) {
-    if (!opts.idempotent || !(e instanceof CameraError) || e.code !== ErrorCodes.CONN_RESET || opts.signal?.aborted) throw e;
-    return client.fetchBuffer(pathAndQuery, req);
+    // fetchBuffer's hint is about frames; a command answer that big is not the camera's.
+    if (e instanceof CameraError && e.code === ErrorCodes.FRAME_TOO_LARGE) {
+      throw new CameraError(e.code, e.message, {
+        ...(e.statusCode !== undefined ? { statusCode: e.statusCode } : {}),
+        hint: 'A camera answers a command in a few lines; this answer was cut off. Check that the address is the camera, not another service or a proxy page.',
+      });
+    }
+    throw e;
   }
 }
 
