@@ -36,6 +36,16 @@ const DEFAULT_TIMEOUT_S = 30;
 const MAX_TIMEOUT_S = 300;
 const MAX_DURATION_S = 600;
 const PRESETS_TIMEOUT_MS = 10_000;
+/** Read-only actions: they answer at once and never take the camera from a move in progress. */
+const READ_ACTIONS = ['presets', 'position'] as const;
+type ReadAction = (typeof READ_ACTIONS)[number];
+const ALL_ACTIONS: readonly string[] = [...PTZ_ACTIONS, ...READ_ACTIONS];
+
+/** The action this msg asks for (msg.ptz.action over the node's). */
+function actionOf(def: PtzNodeDef, msgPtz: unknown): string {
+  const a = msgPtz && typeof msgPtz === 'object' ? (msgPtz as Record<string, unknown>)['action'] : undefined;
+  return String(a !== undefined && a !== null && a !== '' ? a : def.action || 'preset');
+}
 
 function invalid(message: string): CameraError {
   return new CameraError(ErrorCodes.INVALID_SETTING, message);
@@ -47,7 +57,7 @@ function buildCommand(def: PtzNodeDef, msgPtz: unknown): { cmd: PtzCommand; dura
   const pick = (k: string, dflt: unknown): unknown => (o[k] !== undefined && o[k] !== null && o[k] !== '' ? o[k] : dflt);
   const src = (k: string): string => (o[k] !== undefined ? `msg.ptz.${k}` : k);
   const action = String(pick('action', def.action || 'preset')) as PtzAction;
-  if (!PTZ_ACTIONS.includes(action)) throw invalid(`${src('action')} must be one of ${PTZ_ACTIONS.join(', ')}, got "${action}"`);
+  if (!PTZ_ACTIONS.includes(action)) throw invalid(`${src('action')} must be one of ${ALL_ACTIONS.join(', ')}, got "${action}"`);
   const n = (k: string): number | undefined => optionalNumber(src(k), pick(k, (def as unknown as Record<string, unknown>)[k]));
   const speed = n('speed');
   const withSpeed = speed !== undefined ? { speed } : {};
@@ -112,7 +122,8 @@ export = function (RED: NodeAPI): void {
       }
       channel = optionalNumber('channel', def.channel) ?? 1;
       // Settings that never change per msg are checked at deploy, not on the first alarm.
-      if ((def.action || 'preset') !== 'preset' || String(def.preset ?? '').trim() !== '') buildCommand(def, undefined);
+      const a = def.action || 'preset';
+      if (!(READ_ACTIONS as readonly string[]).includes(a) && (a !== 'preset' || String(def.preset ?? '').trim() !== '')) buildCommand(def, undefined);
     } catch (e) {
       configError = toCameraError(e);
     }
@@ -124,6 +135,7 @@ export = function (RED: NodeAPI): void {
 
     /** The command in progress: a new msg takes over the camera and ends the old wait. */
     let current: AbortController | null = null;
+    const reads = new Set<AbortController>();
     const running = new Set<Promise<void>>();
     let closing = false;
 
@@ -133,8 +145,42 @@ export = function (RED: NodeAPI): void {
       setImmediate(() => node.error(new CameraError(err.code, err.describe())));
     }
 
+    /** presets / position: one read, its own timeout, no effect on a move in progress. */
+    async function read(action: ReadAction, msg: NodeMessageInFlow, send: Send, done: Done): Promise<void> {
+      const ac = new AbortController();
+      reads.add(ac);
+      const timer = setTimeout(() => ac.abort(), PRESETS_TIMEOUT_MS);
+      try {
+        const c = ptz();
+        const out = msg as NodeMessageInFlow & Record<string, unknown>;
+        if (action === 'presets') {
+          const presets = await c.presets(ac.signal);
+          out.payload = { action, presets: presets.map((p) => ({ number: p.number, name: p.name, ...(p.home ? { home: true } : {}), ...(p.position ? { position: p.position } : {}) })) };
+          node.status({ fill: 'green', shape: 'dot', text: t('status.presets', { count: presets.length }) });
+        } else {
+          const caps = await c.capabilities(ac.signal);
+          if (!caps.available) throw new CameraError(ErrorCodes.NOT_SUPPORTED, `No PTZ on this camera: ${caps.reason ?? 'not available'}`);
+          const position = await c.position(ac.signal);
+          out.payload = { action, position };
+          node.status({ fill: 'green', shape: 'dot', text: t('status.still', { what: 'position', position: positionText(position) }) });
+        }
+        send(out);
+        done();
+      } catch (e) {
+        if (closing) return done();
+        const err = ac.signal.aborted ? new CameraError(ErrorCodes.RESPONSE_TIMEOUT, `No answer from the camera within ${PRESETS_TIMEOUT_MS / 1000} s`) : toCameraError(e);
+        node.status({ fill: 'red', shape: 'ring', text: t('status.error', { reason: err.code.replace(/^ERR_/, '').toLowerCase().replace(/_/g, ' ') }) });
+        reportFailure(node, err, msg, done);
+      } finally {
+        clearTimeout(timer);
+        reads.delete(ac);
+      }
+    }
+
     async function handle(msg: NodeMessageInFlow, send: Send, done: Done): Promise<void> {
       if (configError) return reportFailure(node, configError, msg, done);
+      const requested = actionOf(def, (msg as Record<string, unknown>)['ptz']);
+      if ((READ_ACTIONS as readonly string[]).includes(requested)) return read(requested as ReadAction, msg, send, done);
       let built: { cmd: PtzCommand; durationMs?: number };
       try {
         built = buildCommand(def, (msg as Record<string, unknown>)['ptz']);
@@ -197,6 +243,7 @@ export = function (RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
       current?.abort();
+      for (const r of reads) r.abort();
       void Promise.allSettled([...running]).then(() => {
         node.status({});
         done();

@@ -80,6 +80,7 @@ const CASES = [
   ['axmjpeg-motion', { maskType: 'rects', mask: '0 0 50' }, ['mask']],
   ['axmjpeg-ptz', { action: 'absolute', pan: '-45.5', tilt: '10', zoom: '2000', speed: '50', timeout: '0.5' }, []],
   ['axmjpeg-ptz', { action: 'continuous', pan: '50', duration: '2.5', channel: '2' }, []],
+  ['axmjpeg-ptz', { action: 'presets', preset: '' }, []],
   ['axmjpeg-ptz', { action: 'spin' }, ['action']],
   ['axmjpeg-ptz', { pan: '400', speed: '0', timeout: '301' }, ['pan', 'speed', 'timeout']],
   ['axmjpeg-ptz', { duration: '0', channel: '1.5' }, ['channel', 'duration']],

@@ -122,6 +122,24 @@ describe('axmjpeg-ptz node', function () {
     assert.equal(sim.ptz!.state.onPreset, 3);
   });
 
+  it('presets and position: read at once, with positions, while a move goes on undisturbed', async () => {
+    sim = await startSimulator({ ptz: true });
+    await helper.load([cameraNode, ptzNode], flow(sim.port, { action: 'presets', preset: '' }));
+    const p = helper.getNode('p');
+    const out = collect('out');
+    p.receive({ n: 'list' });
+    await waitFor(() => out.length === 1, WAIT_MS, 'presets');
+    assert.deepEqual(out[0]!.payload.presets[1], { number: 2, name: 'Door', position: { tilt: -10, pan: 60, zoom: 4000 } });
+    assert.equal(out[0]!.payload.presets.length, 4);
+    p.receive({ n: 'move', ptz: { action: 'preset', preset: 'Door' } });
+    await waitFor(() => sim!.ptz!.state.moving, WAIT_MS, 'moving');
+    p.receive({ n: 'where', ptz: { action: 'position' } });
+    await waitFor(() => out.length === 3, WAIT_MS, 'position and move done');
+    assert.deepEqual(out.map((m) => m.n), ['list', 'where', 'move']);
+    assert.ok(out[1]!.payload.position.pan > 0 && out[1]!.payload.position.pan <= 60, JSON.stringify(out[1]!.payload));
+    assert.deepEqual(out[2]!.payload.position, { pan: 60, tilt: -10, zoom: 4000 });
+  });
+
   it('a camera without PTZ: Catch gets ERR_NOT_SUPPORTED with a hint, status red, no msg out', async () => {
     sim = await startSimulator();
     await helper.load([cameraNode, ptzNode], flow(sim.port));
