@@ -9,6 +9,7 @@ import type { Request, Response } from 'express';
 import { CameraError, ErrorCodes } from '../src/errors';
 import { IoController, MAX_PULSE_MS, MAX_VIRTUAL_DURATION_S, portId } from '../src/io';
 import { optionalNumber, reportFailure, toCameraError } from './lib/command-report';
+import { checkLoginGate, recordLoginOutcome } from './lib/login-gate';
 import type { AxisCameraApi } from './lib/types';
 
 interface IoNodeDef extends NodeDef {
@@ -150,13 +151,16 @@ export = function (RED: NodeAPI): void {
       pending.add(ac);
       const timer = setTimeout(() => ac.abort(), REQUEST_TIMEOUT_MS);
       try {
+        checkLoginGate(camera!.id);
         const r = await run(cmd, ac.signal);
+        recordLoginOutcome(camera!.id, camera!.loginRetryMs);
         const out = msg as NodeMessageInFlow & Record<string, unknown>;
         out.payload = r.payload;
         node.status({ fill: 'green', shape: 'dot', text: r.status });
         send(out);
         done();
       } catch (e) {
+        recordLoginOutcome(camera!.id, camera!.loginRetryMs, e);
         if (closing) return done();
         const err = ac.signal.aborted ? new CameraError(ErrorCodes.RESPONSE_TIMEOUT, `No answer from the camera within ${REQUEST_TIMEOUT_MS / 1000} s`) : toCameraError(e);
         node.status({ fill: 'red', shape: 'ring', text: t('status.error', { reason: err.code.replace(/^ERR_/, '').toLowerCase().replace(/_/g, ' ') }) });

@@ -9,6 +9,7 @@ import type { Request, Response } from 'express';
 import { CameraError, ErrorCodes } from '../src/errors';
 import { PTZ_ACTIONS, PtzController, waitForStill, type PtzAction, type PtzCommand, type PtzPosition, type WaitResult } from '../src/ptz';
 import { optionalNumber, reportFailure, sleep, toCameraError } from './lib/command-report';
+import { checkLoginGate, recordLoginOutcome } from './lib/login-gate';
 import type { AxisCameraApi } from './lib/types';
 
 interface PtzNodeDef extends NodeDef {
@@ -151,6 +152,7 @@ export = function (RED: NodeAPI): void {
       reads.add(ac);
       const timer = setTimeout(() => ac.abort(), PRESETS_TIMEOUT_MS);
       try {
+        checkLoginGate(camera!.id);
         const c = ptz();
         const out = msg as NodeMessageInFlow & Record<string, unknown>;
         if (action === 'presets') {
@@ -164,9 +166,11 @@ export = function (RED: NodeAPI): void {
           out.payload = { action, position };
           node.status({ fill: 'green', shape: 'dot', text: t('status.still', { what: 'position', position: positionText(position) }) });
         }
+        recordLoginOutcome(camera!.id, camera!.loginRetryMs);
         send(out);
         done();
       } catch (e) {
+        recordLoginOutcome(camera!.id, camera!.loginRetryMs, e);
         if (closing) return done();
         const err = ac.signal.aborted ? new CameraError(ErrorCodes.RESPONSE_TIMEOUT, `No answer from the camera within ${PRESETS_TIMEOUT_MS / 1000} s`) : toCameraError(e);
         node.status({ fill: 'red', shape: 'ring', text: t('status.error', { reason: err.code.replace(/^ERR_/, '').toLowerCase().replace(/_/g, ' ') }) });
@@ -195,6 +199,7 @@ export = function (RED: NodeAPI): void {
       const started = Date.now();
       const label = cmd.action === 'preset' ? String(cmd.preset) : cmd.action;
       try {
+        checkLoginGate(camera!.id);
         node.status({ fill: 'yellow', shape: 'ring', text: t('status.moving', { what: label }) });
         const c = ptz();
         const sent = await c.send(cmd, ac.signal);
@@ -221,9 +226,11 @@ export = function (RED: NodeAPI): void {
           shape: 'dot',
           text: result.position ? t('status.still', { what: label, position: positionText(result.position) }) : t('status.sent', { what: label }),
         });
+        recordLoginOutcome(camera!.id, camera!.loginRetryMs);
         send(out);
         done();
       } catch (e) {
+        recordLoginOutcome(camera!.id, camera!.loginRetryMs, e);
         const err = toCameraError(e);
         // Superseded by a newer msg, or the node is closing: not a failure.
         if (ac.signal.aborted || closing) return done();

@@ -118,6 +118,30 @@ describe('axmjpeg-io node', function () {
     assert.equal(statusesOf(n).at(-1)?.fill, 'red');
   });
 
+  it('a refused password: one login attempt, then msgs fail at once without asking the camera until "retry refused login after" is over', async () => {
+    sim = await startSimulator({ auth: 'digest', password: SECRET, io: { inputs: 1, outputs: 1 } });
+    const f = flow(sim.port);
+    (f[0] as Record<string, unknown>).loginRetry = 1;
+    await helper.load([cameraNode, ioNode], f, { cam: { user: 'root', password: 'wrong' } });
+    const n = helper.getNode('io');
+    const caught = collect('caught');
+    n.receive({ payload: 1 });
+    await waitFor(() => caught.length === 1, WAIT_MS, 'refused');
+    assert.equal(sim.stats.authFailures, 1);
+    const requests = sim.stats.requests;
+    for (let i = 0; i < 4; i++) n.receive({ payload: 1 });
+    await waitFor(() => caught.length === 5, WAIT_MS, 'four more, at once');
+    assert.ok(caught.every((c) => c.error.code === 'ERR_AUTH_FAILED'));
+    assert.match(caught[4]!.error.message, /not asking it again for 1 s/);
+    assert.equal(sim.stats.requests, requests, 'the camera was not asked again');
+    await new Promise((r) => setTimeout(r, 1100));
+    n.receive({ payload: 1 });
+    await waitFor(() => caught.length === 6, WAIT_MS, 'asked again after the wait');
+    // Asked again (the client may send the remembered Digest answer first, then answer the fresh challenge).
+    assert.ok(sim.stats.requests > requests && sim.stats.authFailures >= 2, `${sim.stats.authFailures} refused logins`);
+    assert.ok(!JSON.stringify(caught).includes(SECRET));
+  });
+
   it('the editor endpoint lists the deployed camera\'s ports; unknown camera 404', async () => {
     sim = await startSimulator({ io: { inputs: 1, outputs: 2 } });
     await helper.load([cameraNode, ioNode], flow(sim.port));
