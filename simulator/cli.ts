@@ -9,7 +9,9 @@ import { CameraSimulator, type SimulatorOptions } from './index';
 const USAGE = `usage: simulator [--host H] [--port P] [--auth none|basic|digest|both|per-scheme] [--user U] [--pass P]
                  [--max-viewers N] [--framing close|chunked] [--cameras N] [--view-areas N] [--resolution WxH] [--fps N]
                  [--https-key FILE --https-cert FILE] [--snapshot-only]
-                 [--https-only [--http-port P]]   (self-signed certificate made at start-up unless given)`;
+                 [--https-only [--http-port P]]   (self-signed certificate made at start-up unless given)
+                 [--ptz] [--ptz-style full|os13|zoom-only]   (a PTZ head: presets Home, Door, Parking, Entrée)
+                 [--io INPUTS,OUTPUTS] [--io-legacy]   (I/O ports, lamps in the picture; legacy: port.cgi only)`;
 
 function parseArgs(argv: string[]): SimulatorOptions {
   const o: SimulatorOptions = {};
@@ -30,12 +32,30 @@ function parseArgs(argv: string[]): SimulatorOptions {
       o.httpsOnly = true;
       continue;
     }
+    if (name === '--ptz') {
+      o.ptz = o.ptz || true;
+      continue;
+    }
+    if (name === '--io-legacy') {
+      o.io = { ...(o.io ?? {}), legacy: true };
+      continue;
+    }
     if (value === undefined) throw new Error(`missing value for ${name}`);
     i++;
     switch (name) {
       case '--host':
         o.host = value;
         break;
+      case '--ptz-style':
+        if (value !== 'full' && value !== 'os13' && value !== 'zoom-only') throw new Error(`bad --ptz-style ${value}`);
+        o.ptz = { paramStyle: value };
+        break;
+      case '--io': {
+        const m = /^(\d{1,2}),(\d{1,2})$/.exec(value);
+        if (!m) throw new Error(`bad --io ${value} (INPUTS,OUTPUTS, e.g. 1,1)`);
+        o.io = { ...(o.io ?? {}), inputs: Number(m[1]), outputs: Number(m[2]) };
+        break;
+      }
       case '--port':
         o.port = Number(value);
         break;
