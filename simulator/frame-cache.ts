@@ -69,6 +69,8 @@ export class FrameCache {
   private workerBroken = false;
   private inflight: Job | null = null;
   private jobId = 0;
+  /** Frames encoded since the process started (tests check that unused pictures are not rendered). */
+  encoded = 0;
   private readonly workerScript = path.join(__dirname, 'encoder-worker.js');
 
   /** True while the encoder worker thread exists (tests check close() ends it). */
@@ -179,6 +181,9 @@ export class FrameCache {
     const now = Date.now();
     const byRecency = [...this.entries.values()].reverse();
     for (const e of byRecency) {
+      // Only pictures someone waits for or still shows: a PTZ move leaves a trail of views no stream uses
+      // any more, and finishing each of their cycles would keep a core busy for nothing.
+      if (!e.waiters.length && !e.completeWaiters.length && now - e.lastUsed > IN_USE_MS) continue;
       const slot = firstMissing(e.current);
       if (slot >= 0) return { entry: e, gen: e.current, slot, startedAt: now };
     }
@@ -247,6 +252,7 @@ export class FrameCache {
     const { entry: e, gen } = job;
     const took = Date.now() - job.startedAt;
     e.avgJobMs = e.avgJobMs === 0 ? took : e.avgJobMs * (1 - EMA_WEIGHT) + took * EMA_WEIGHT;
+    if (jpeg) this.encoded++;
     if (jpeg && gen.slots[job.slot] === undefined) {
       gen.slots[job.slot] = jpeg;
       gen.filled++;

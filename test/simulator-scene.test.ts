@@ -9,6 +9,7 @@ import { CameraHttpClient } from '../src/http';
 import { PtzController, waitForStill } from '../src/ptz';
 import { IoController } from '../src/io';
 import { startSimulator, type CameraSimulator } from '../simulator';
+import { frameCache } from '../simulator/frame-cache';
 
 const W = 640;
 const H = 480;
@@ -62,6 +63,27 @@ describe('simulator picture: PTZ scene and I/O lamps', function () {
     await waitForStill((s) => ptz.position(s), { pollMs: 50 });
     const away = (await snapshot()).mean(296, 200, 316, 232);
     assert.ok(away[2] > away[0] + 40, `blue sky expected after the pan, got ${away.map(Math.round)}`);
+  });
+
+  it('a stream follows a move, and the views it passed are not rendered on once no stream shows them', async () => {
+    sim = await startSimulator({ ptz: true });
+    client = new CameraHttpClient({ protocol: 'http', host: '127.0.0.1', port: sim.port });
+    const res = await client.request(`/axis-cgi/mjpg/video.cgi?resolution=${W}x${H}&fps=10`, { expect: 'multipart' });
+    let bytes = 0;
+    const reading = (async () => {
+      for await (const c of res.body) bytes += c.length;
+    })().catch(() => {});
+    const ptz = new PtzController(client);
+    await ptz.send({ action: 'preset', preset: 'Parking' });
+    await waitForStill((sg) => ptz.position(sg), { pollMs: 50 });
+    res.abort();
+    await reading;
+    assert.ok(bytes > 0);
+    // Past the "in use" window of every view the stream passed (2 s): no more encoding for them.
+    await new Promise((r) => setTimeout(r, 2500));
+    const before = frameCache.encoded;
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(frameCache.encoded, before, 'frames were still being encoded for views no one shows');
   });
 
   it('an active output and virtual input light their lamps (top right), inactive ones are grey', async () => {
