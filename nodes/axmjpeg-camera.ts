@@ -20,6 +20,7 @@ import { CameraError, ErrorCodes } from '../src/errors';
 import { asTlsConfigNode, endpointFrom, Credentials } from './lib/endpoint';
 import { DeployedCamera, MAX_TESTS_PER_MINUTE, registerSourcesEndpoint, registerTestEndpoint } from './lib/connection-test';
 import type { AxisCameraApi, CameraSubscriber, CameraSubscription, DeviceInfo, SnapshotRequest, SnapshotResult } from './lib/types';
+import { installCameraWall } from './lib/wall-service';
 
 interface AxisCameraDef extends NodeDef {
   host: string;
@@ -85,6 +86,8 @@ export = function (RED: NodeAPI): void {
   /** Only nodes this constructor made are in here: the Test connection's proof that an id is a deployed camera. */
   const deployed = new WeakMap<Node, DeployedCamera>();
 
+  // The Dashboard 2.0 camera widget's service (companion package); idempotent.
+  installCameraWall(RED);
   function AxisCameraNode(this: Node, def: AxisCameraDef): void {
     RED.nodes.createNode(this, def);
     const node = this as unknown as AxisCameraApi & Node & { credentials: Credentials };

@@ -25,6 +25,7 @@ import { frameMsgProblem, isFrameMsg } from './lib/types';
 import { parseTrustedProxies } from '../src/relay/address';
 import { sourceState } from './lib/source-state';
 import { judgeOffline, type OfflineVerdict } from './lib/offline';
+import { installCameraWall } from './lib/wall-service';
 
 interface HttpOutMjpgDef extends NodeDef {
   url: string;
@@ -72,6 +73,8 @@ function routeStack(app: unknown): Layer[] | null {
 }
 
 export = function (RED: NodeAPI): void {
+  // The Dashboard 2.0 camera widget's service (companion package); idempotent.
+  installCameraWall(RED);
   function HttpOutMjpgNode(this: Node, def: HttpOutMjpgDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
