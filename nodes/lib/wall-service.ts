@@ -54,6 +54,10 @@ export interface WallWidgetHandle {
   setSource(source: WallSourceSpec | string): string | null;
   setPaused(paused: boolean): void;
   readonly paused: boolean;
+  /** Why the widget's source cannot be shown (for the node's status), or null. */
+  readonly problem: string | null;
+  /** The label its tiles show (the widget's, else the source's name). */
+  readonly label: string;
   /** The newest frame of the widget's source (opens it briefly if needed). */
   snapshot(): Promise<(ChannelFrame & { label: string }) | null>;
   detach(): void;
@@ -144,6 +148,12 @@ class WallService implements CameraWallApi {
       },
       get paused() {
         return widgets.isPaused(widgetId);
+      },
+      get problem() {
+        return widgets.problemOf(widgetId);
+      },
+      get label() {
+        return widgets.labelOf(widgetId);
       },
       snapshot: async () => {
         if (detached) return null;

@@ -124,6 +124,12 @@ export class WallWidgets {
     return !!this.widgets.get(id)?.paused;
   }
 
+  /** Why the widget shows nothing (its source cannot be resolved), or null. */
+  problemOf(id: string): string | null {
+    const w = this.widgets.get(id);
+    return w?.spec ? w.error : null;
+  }
+
   /** The label tiles of this widget show now. */
   labelOf(id: string): string {
     const w = this.widgets.get(id);
