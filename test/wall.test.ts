@@ -187,6 +187,13 @@ describe('camera wall: widgets and sources', function () {
     off2();
     assert.equal(sources.get('a')!.running, false);
     assert.equal(widgets.stats.openSources, 0);
+    // A page comes back (reload, tab shown again): the source opens again and its frames reach the tile.
+    const t3 = new TestTile();
+    widgets.bind('w1', t3);
+    assert.equal(sources.get('a')!.opened, 2);
+    sources.get('a')!.push(frame(2));
+    assert.deepEqual(t3.frames, [2]);
+    assert.equal(t3.states.at(-1), 'live');
   });
 
   it('widgets on the same source share one opening; a new tile gets the newest frame at once', function () {

@@ -245,6 +245,14 @@ export class WallWidgets {
     // A still lease (snapshot button, polling page) opens the source even while paused: pausing stops the video, not the snapshot.
     const wanted = (!w.paused && w.tiles.size > 0) || w.leaseUntil > Date.now();
     if (wanted && !s.users.has(w)) {
+      // stopIfUnused forgot this source when its last watcher left, but the widget still points at it:
+      // join the live one of that key, or become it (else its frames are ignored as stale).
+      const current = this.sources.get(s.resolved.key);
+      if (current && current !== s) {
+        w.shared = current;
+        return this.update(w);
+      }
+      if (!current) this.sources.set(s.resolved.key, s);
       s.users.add(w);
       if (!s.open) this.start(s);
     } else if (!wanted && s.users.has(w)) {
