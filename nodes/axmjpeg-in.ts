@@ -13,6 +13,7 @@ import { MjpegFilePlayer } from '../src/recording/player';
 import { AxisCameraApi, CameraSubscription, frameMeta } from './lib/types';
 import { failureReporter, reasonText } from './lib/report';
 import { reportSourceState, forgetSource } from './lib/source-state';
+import { FRAME_CONTENT_TYPE, frameUserProperties } from '../src/mqtt-frame';
 
 interface MjpgInDef extends NodeDef {
   source: 'camera' | 'file';
@@ -105,7 +106,16 @@ export = function (RED: NodeAPI): void {
 
     function emitFrame(frame: Frame): void {
       fpsMeter.mark();
-      node.send({ topic, payload: frame.data, frame: frameMeta(frame, cameraName, fpsMeter.rate(), node.id) } as never);
+      const meta = frameMeta(frame, cameraName, fpsMeter.rate(), node.id);
+      // contentType and userProperties: what a core mqtt out (MQTT v5) sends with the JPEG, so the
+      // frame's origin crosses a broker without a function node (src/mqtt-frame.ts).
+      node.send({
+        topic,
+        payload: frame.data,
+        frame: meta,
+        contentType: FRAME_CONTENT_TYPE,
+        userProperties: frameUserProperties({ ...meta.origin!, width: meta.width, height: meta.height }),
+      } as never);
     }
 
     /** For axmjpeg-out nodes fed by this one (source-state.ts): up, or why not. */

@@ -21,7 +21,7 @@ import { frameChannels } from '../src/relay/frame-channel';
 import { CameraError, ErrorCodes } from '../src/errors';
 import { PlaceholderCache, offlineLines, DEFAULT_PLACEHOLDER_WIDTH, DEFAULT_PLACEHOLDER_HEIGHT, formatUtc } from '../src/relay/placeholder';
 import { jpegSize } from '../src/jpeg/jpeg-info';
-import { frameMsgProblem, isFrameMsg } from './lib/types';
+import { frameMsgProblem, isFrameMsg, originOf } from './lib/types';
 import { parseTrustedProxies } from '../src/relay/address';
 import { sourceState } from './lib/source-state';
 import { judgeOffline, type OfflineVerdict } from './lib/offline';
@@ -219,19 +219,17 @@ export = function (RED: NodeAPI): void {
       if (isFrameMsg(msg)) {
         reported.clear();
         const f = msg.frame;
-        const o = f?.origin;
-        // The first hop's capture time, sequence and camera go on in the part headers (src/origin.ts).
-        const time = typeof o?.time === 'number' ? o.time : typeof f?.time === 'number' ? f.time : undefined;
-        const seq = typeof o?.seq === 'number' ? o.seq : typeof f?.seq === 'number' ? f.seq : undefined;
-        const cam = typeof o?.camera === 'string' ? o.camera : typeof f?.camera === 'string' ? f.camera : undefined;
+        // The first hop's capture time, sequence and camera go on in the part headers (src/origin.ts),
+        // from msg.frame or, for frames from mqtt in, from msg.userProperties (src/mqtt-frame.ts).
+        const o = originOf(msg);
         lastFrameAt = Date.now();
         sourceId = typeof f?.source === 'string' ? f.source : null;
-        bc.publish(msg.payload, { time, seq, camera: cam });
+        bc.publish(msg.payload, { time: o?.time, seq: o?.seq, camera: o?.camera });
         if (offline) {
           backOnline();
           showStatus();
         }
-        channel.publish(msg.payload, time);
+        channel.publish(msg.payload, o?.time);
         done();
         return;
       }

@@ -9,7 +9,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { MjpegFileWriter, RecordingFileInfo } from '../src/recording/writer';
 import { joinTarget, parseTarget } from '../src/recording/naming';
 import { CameraError, ErrorCodes } from '../src/errors';
-import { frameMsgProblem, isFrameMsg } from './lib/types';
+import { frameMsgProblem, isFrameMsg, originOf } from './lib/types';
 
 interface MjpgRecordDef extends NodeDef {
   folder: string;
@@ -172,7 +172,8 @@ export = function (RED: NodeAPI): void {
       if (isFrameMsg(msg)) {
         if (recording) {
           const meta = msg.frame as { time?: unknown } | undefined;
-          const time = typeof meta?.time === 'number' && Number.isFinite(meta.time) ? meta.time : Date.now();
+          // Frames from mqtt in carry their time in msg.userProperties (src/mqtt-frame.ts).
+          const time = typeof meta?.time === 'number' && Number.isFinite(meta.time) ? meta.time : (originOf(msg)?.time ?? Date.now());
           writer.write(msg.payload, time);
         }
       } else if (!handled) {

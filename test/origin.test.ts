@@ -14,6 +14,7 @@ import { MjpegBroadcaster } from '../src/relay/broadcaster';
 import { clientInfo, parseTrustedProxies } from '../src/relay/address';
 import { partHeader } from '../src/relay/multipart';
 import { MjpegFilePlayer } from '../src/recording/player';
+import { frameUserProperties, originFromUserProperties } from '../src/mqtt-frame';
 import { labelledJpegs } from './support/jpeg-samples';
 import { waitFor } from './support/wait';
 
@@ -80,6 +81,22 @@ describe('origin: frame metadata across hops', function () {
       assert.ok(span >= 380 && span < 2000, `10 gaps of 40 ms took ${span} ms`);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('mqtt-frame: frame metadata as MQTT v5 user properties', function () {
+  it('round-trips capture time, sequence and camera (UTF-8, no encoding needed)', function () {
+    const up = frameUserProperties({ time: 1_700_000_000_040, seq: 12, camera: 'Entrée ☃', width: 640, height: 480 });
+    assert.deepEqual(up, { 'x-timestamp': '1700000000.040', 'x-sequence': '12', 'x-camera': 'Entrée ☃', 'x-width': '640', 'x-height': '480' });
+    for (const v of Object.values(up)) assert.equal(typeof v, 'string', 'MQTT user properties are strings');
+    assert.deepEqual(originFromUserProperties(up), { time: 1_700_000_000_040, seq: 12, camera: 'Entrée ☃' });
+  });
+
+  it('a repeated property (an array) counts once; anything without time and sequence is no origin', function () {
+    assert.deepEqual(originFromUserProperties({ 'x-timestamp': ['1700000000.5', '9'], 'x-sequence': '3' }), { time: 1_700_000_000_500, seq: 3 });
+    for (const bad of [undefined, null, 'x', {}, { 'x-timestamp': '1700000000' }, { 'x-timestamp': 'soon', 'x-sequence': '1' }, { 'x-timestamp': '1700000000', 'x-sequence': '-1' }]) {
+      assert.equal(originFromUserProperties(bad), null, JSON.stringify(bad));
     }
   });
 });

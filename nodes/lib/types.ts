@@ -9,6 +9,7 @@ import type { Frame, StateChange, StreamSession } from '../../src/session';
 import type { StreamSettings } from '../../src/vapix-url';
 import type { VideoSource } from '../../src/video-sources';
 import type { FrameOrigin } from '../../src/origin';
+import { originFromUserProperties } from '../../src/mqtt-frame';
 
 /** `msg.frame`: small on purpose, Node-RED deep-copies it for every extra wire. */
 export interface FrameMeta {
@@ -55,6 +56,23 @@ export type FrameMsgProblem = 'noPayload' | 'notBuffer' | 'notJpeg';
 export function frameMsgProblem(msg: { payload?: unknown }): FrameMsgProblem {
   if (msg.payload === undefined) return 'noPayload';
   return Buffer.isBuffer(msg.payload) ? 'notJpeg' : 'notBuffer';
+}
+
+/**
+ * Where a frame msg's frame was captured: `msg.frame.origin` (axmjpeg-in), else
+ * the MQTT v5 user properties `mqtt in` puts in `msg.userProperties`
+ * (src/mqtt-frame.ts), else `msg.frame`'s own time/seq/camera; null for a bare JPEG.
+ */
+export function originOf(msg: { frame?: unknown; userProperties?: unknown }): FrameOrigin | null {
+  const f = msg.frame as Partial<FrameMeta> | undefined;
+  const o = f?.origin;
+  if (o && typeof o.time === 'number' && typeof o.seq === 'number') return o;
+  const fromMqtt = originFromUserProperties(msg.userProperties);
+  if (fromMqtt) return fromMqtt;
+  if (f && typeof f.time === 'number') {
+    return { time: f.time, seq: typeof f.seq === 'number' ? f.seq : 0, ...(typeof f.camera === 'string' ? { camera: f.camera } : {}) };
+  }
+  return null;
 }
 
 export function frameMeta(frame: Frame, camera: string, fps: number, source?: string): FrameMeta {

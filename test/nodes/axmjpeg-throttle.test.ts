@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { helper, collect, startNodeRed, stopNodeRed, type Msg } from '../support/node-red';
 import { catchAndComplete } from '../support/flow-nodes';
+import { statusesOf, warningsOf } from '../support/node-red';
 import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -30,6 +31,30 @@ describe('axmjpeg-throttle node', function () {
   this.timeout(10_000);
   beforeEach(startNodeRed);
   afterEach(stopNodeRed);
+
+  it('max frame size (an MQTT broker\'s limit): larger frames are held back, counted in a yellow status, warned about once per new largest size', async () => {
+    await helper.load(throttleNode, flow({ mode: 'nth', nth: 1, maxKB: 1 }));
+    const out = collect('out');
+    const completed = collect('completed');
+    const t = helper.getNode('t');
+    const big = (n: number): Msg => ({ ...frameMsg(n), payload: Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(2000 + n), Buffer.from([0xff, 0xd9])]) });
+    t.receive(frameMsg(1));
+    t.receive(big(2));
+    t.receive(big(3));
+    t.receive(frameMsg(4));
+    await waitFor(() => completed.length === 4, WAIT_MS, 'done for every input');
+    assert.deepEqual(out.map((m) => m.frame.seq), [1, 4], 'only frames within 1 kB pass');
+    // The test runtime has no message catalogs: texts are their keys (the en-US text is checked by the e2e editor load).
+    const warns = warningsOf(t).filter((w) => /tooLarge/.test(w));
+    assert.equal(warns.length, 1, 'one warning for that size (the next is not larger in kB)');
+    await waitFor(() => statusesOf(t).some((st) => st.fill === 'yellow'), WAIT_MS, 'yellow status');
+  });
+
+  it('max frame size that is not a number: refused with a red status', async () => {
+    await helper.load(throttleNode, flow({ mode: 'fps', fps: 1, maxKB: 'big' }));
+    const t = helper.getNode('t');
+    await waitFor(() => statusesOf(t).some((st) => st.fill === 'red'), WAIT_MS, 'red status');
+  });
 
   it('max fps in real time: throttles, keeps the newest (trailing edge), done() once per input', async () => {
     await helper.load(throttleNode, flow({ mode: 'fps', fps: 10 }));

@@ -137,6 +137,28 @@ describe('relay tree: Node-RED reading Node-RED', function () {
     assert.ok(hopMs[hopMs.length >> 1]! < 100, 'well under 100 ms per hop on loopback');
   });
 
+  it('a frame msg as mqtt in gives it (JPEG Buffer + msg.userProperties, no msg.frame): axmjpeg-out serves its origin in the part headers', async function () {
+    await helper.load([capture, relayNode], [{ id: 'o', type: 'axmjpeg-out', name: '', url: '/from-mqtt', maxViewers: 5, fps: 0, stuckTimeout: 30, wires: [[]] }]);
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`http://127.0.0.1:${port}/from-mqtt`, { agent: false }, resolve).on('error', reject));
+    let raw = '';
+    res.on('data', (c: Buffer) => (raw += c.toString('latin1')));
+    const o = helper.getNode('o');
+    o.receive({ topic: 'cam/front', payload: FRAMES[0], contentType: 'image/jpeg', userProperties: { 'x-timestamp': '1700000000.040', 'x-sequence': '77', 'x-camera': 'Front door' } });
+    await waitFor(() => raw.includes('X-Sequence'), 5000, 'a part');
+    res.destroy();
+    assert.match(raw, /X-Timestamp: 1700000000\.040\r\nX-Sequence: 77\r\nX-Camera: Front%20door\r\n/);
+  });
+
+  it('axmjpeg-in puts the frame\'s origin into msg.userProperties and msg.contentType, as a core mqtt out (v5) sends them', async function () {
+    const { first } = await load();
+    await waitFor(() => cam.clients > 0, 10_000, 'connected');
+    cam.send(0);
+    await waitFor(() => first.length > 0, 5000, 'a frame');
+    const m = first[0]!;
+    assert.equal(m.contentType, 'image/jpeg');
+    assert.deepEqual(m.userProperties, { 'x-timestamp': (m.frame.time / 1000).toFixed(3), 'x-sequence': String(m.frame.seq), 'x-camera': 'Front door', 'x-width': '32', 'x-height': '24' });
+  });
+
   it('source down: a reconnecting downstream hop is not fed the stale latest frame again (X-Resent), nor the offline picture (X-Source-Offline)', async function () {
     const { first, last } = await load({ offlineAfter: 1 });
     await waitFor(() => cam.clients > 0, 10_000, 'hop 0 connected');
