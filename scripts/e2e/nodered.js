@@ -41,8 +41,8 @@ async function packPackage({ root, dist, workDir }) {
   return { tgz: path.join(workDir, info.filename), stage, files: info.files.length, size: info.size };
 }
 
-function writeSettings(userDir) {
-  return writeNodeRedSettings(userDir, { writer: 'scripts/e2e/nodered.js', host: HOST, credentialSecret: CREDENTIAL_SECRET });
+function writeSettings(userDir, extra = {}) {
+  return writeNodeRedSettings(userDir, { writer: 'scripts/e2e/nodered.js', host: HOST, credentialSecret: CREDENTIAL_SECRET, ...extra });
 }
 
 /** Fresh user dir with the tarball installed from npm (its dependencies from the registry or cache). */
@@ -61,12 +61,13 @@ async function prepareUserDir(userDir, tgz) {
  * $NODE_RED_DIR names (test/support/node-red-runtime.ts, loaded from the build
  * in `dist`); resolves once the admin API answers.
  */
-async function startNodeRed({ root, dist = path.join(root, 'dist'), userDir, settings, echo = false }) {
-  const port = await freePort();
+async function startNodeRed({ root, dist = path.join(root, 'dist'), userDir, settings, echo = false, port: fixedPort = 0, name = 'node-red' }) {
+  // A fixed port: the same instance started again (a restart its downstream readers must survive).
+  const port = fixedPort || (await freePort());
   const runtime = require(path.join(dist, 'test', 'support', 'node-red-runtime.js')).nodeRedRuntime(root);
   const t0 = Date.now();
   const child = start(process.execPath, [runtime.redJs, '-u', userDir, '-p', String(port), '-s', settings], {
-    name: 'node-red',
+    name,
     echo,
     env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
   });
@@ -104,4 +105,4 @@ async function deployFlows(base, flows) {
   if (r.status !== 200 && r.status !== 204) throw new Error(`POST /flows: HTTP ${r.status} ${r.body.toString('utf8')}`);
 }
 
-module.exports = { packPackage, prepareUserDir, startNodeRed, loadedNodes, deployFlows };
+module.exports = { packPackage, prepareUserDir, startNodeRed, loadedNodes, deployFlows, writeSettings };

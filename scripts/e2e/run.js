@@ -14,7 +14,10 @@
  *   → read back from axmjpeg-out by ffprobe/ffmpeg, Python OpenCV,
  *     GStreamer, VLC and headless Chromium; a snapshot endpoint decoded by ffprobe;
  *     the Node-RED editor in Chromium (our editor script, types, validators);
- *     `node-red-dev validate` (the Flow Library scorecard).
+ *     `node-red-dev validate` (the Flow Library scorecard);
+ *   scaling out (scaling.js): Debian's nginx in front (documented config,
+ *     defaults, two tiers, 100 viewers, a path prefix), one Node-RED reading
+ *     another's stream, frames over a real mosquitto.
  *
  * Prints one PASS/FAIL line per check with the measured figures and exits
  * non-zero if any check fails. Missing tools are installed with apt-get (as
@@ -34,6 +37,7 @@ const readers = require('./readers');
 const { validatePackage } = require('./validate');
 const { editorCheck } = require('./editor');
 const { installNeighbours, neighbourFlow, NEIGHBOUR_ROUTE } = require('./neighbours');
+const { scalingChecks } = require('./scaling');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIST = path.resolve(ROOT, process.env.OUT_DIR || 'dist');
@@ -57,7 +61,8 @@ const READER_FRAMES = 20;
 const VLC_FRAMES = 30;
 const FIRST_FRAMES_TIMEOUT_MS = 45_000;
 const ROUTE_POLL_MS = 100;
-const OVERALL_TIMEOUT_MS = 14 * 60_000;
+/** The scaling checks (scaling.js) take about 2.5 minutes of it. */
+const OVERALL_TIMEOUT_MS = 20 * 60_000;
 const EXIT_GRACE_MS = 5_000;
 /** Every node type the package must register in Node-RED. */
 const EXPECTED_TYPES = Object.keys(PKG['node-red'].nodes);
@@ -370,6 +375,14 @@ async function main() {
   await red.child.stop();
   await ffmpeg.stop();
   await ffmpegTyped.stop();
+  await stopAll();
+
+  // ---- scaling out: nginx, relay tree, MQTT (their own Node-REDs on the installed package)
+  try {
+    await scalingChecks({ root: ROOT, dist: DIST, nodePath: NODE_PATH, work, userDir, check, report, echo: verbose });
+  } catch (e) {
+    report('scaling out (nginx, relay tree, MQTT)', false, '', e && e.stack ? e.stack : String(e));
+  }
   await stopAll();
 
   // ---- Flow Library scorecard

@@ -21,7 +21,12 @@ const APT_PACKAGES = [
   'vlc-bin',
   'vlc-plugin-base',
   'motion',
+  // Scaling out (scripts/e2e/scaling.js): a reverse proxy in front of Node-RED, and an MQTT broker.
+  'nginx',
+  'mosquitto',
 ];
+/** Debian's packages enable and start these; the check runs its own instances with its own configs. */
+const SERVICES_TO_STOP = { motion: 'motion.service', nginx: 'nginx.service', mosquitto: 'mosquitto.service' };
 const FIREFOX = '/usr/bin/firefox-esr';
 const APT_TIMEOUT_MS = 10 * 60_000;
 const PROBE_TIMEOUT_MS = 30_000;
@@ -92,6 +97,15 @@ async function probeAll() {
     const version = /motion Version ([\d.]+)/.exec(m.out);
     add('motion', !!version, version ? `motion ${version[1]}` : '', m.out);
   } else add('motion', false, '', 'motion not on PATH');
+
+  const nginx = has('nginx') ? await probe('nginx', ['-v']) : { ok: false, out: 'nginx not on PATH' };
+  add('nginx', nginx.ok, firstLine(nginx.out), nginx.out);
+  if (has('mosquitto')) {
+    // `mosquitto -h` prints its version and exits 3.
+    const m = await probe('mosquitto', ['-h']);
+    const version = /mosquitto version ([\d.]+)/.exec(m.out);
+    add('mosquitto', !!version, version ? `mosquitto ${version[1]}` : '', m.out);
+  } else add('mosquitto', false, '', 'mosquitto not on PATH');
   return out;
 }
 
@@ -104,17 +118,21 @@ async function aptInstall() {
     const [cmd, ...rest] = [...prefix, ...args];
     return run(cmd, rest, { timeoutMs: APT_TIMEOUT_MS, env });
   };
-  const hadMotion = has('motion');
+  const had = Object.fromEntries(Object.keys(SERVICES_TO_STOP).map((cmd) => [cmd, has(cmd)]));
   const u = await exec(['apt-get', 'update']);
   if (u.code !== 0) return { ok: false, detail: `apt-get update: ${u.stderr.slice(-1000)}` };
   const i = await exec(['apt-get', 'install', '-y', '--no-install-recommends', ...APT_PACKAGES]);
-  // Where systemd runs, Debian's motion package enables and starts motion.service
-  // (/etc/motion/motion.conf: /dev/video0, ports 8080/8081). The check starts its
-  // own motion; a system daemon it installed would only hold ports and CPU. A
-  // motion that was there before is the machine owner's and is left alone.
-  if (i.code === 0 && !hadMotion && fs.existsSync('/run/systemd/system')) {
-    const s = await exec(['systemctl', 'disable', '--now', 'motion.service']);
-    console.log(`      motion.service, started by the motion package: ${s.code === 0 ? 'stopped and disabled' : `systemctl disable --now failed: ${s.stderr.trim().slice(-300)}`}`);
+  // Where systemd runs, Debian's motion, nginx and mosquitto packages enable and
+  // start their service (motion on /dev/video0 and ports 8080/8081, nginx on
+  // port 80, mosquitto on 1883). The check starts its own instances; a system
+  // daemon it installed would only hold ports and CPU. One that was there
+  // before is the machine owner's and is left alone.
+  if (i.code === 0 && fs.existsSync('/run/systemd/system')) {
+    for (const [cmd, unit] of Object.entries(SERVICES_TO_STOP)) {
+      if (had[cmd]) continue;
+      const s = await exec(['systemctl', 'disable', '--now', unit]);
+      console.log(`      ${unit}, started by the ${cmd} package: ${s.code === 0 ? 'stopped and disabled' : `systemctl disable --now failed: ${s.stderr.trim().slice(-300)}`}`);
+    }
   }
   return { ok: i.code === 0, detail: i.code === 0 ? '' : `apt-get install: ${i.stderr.slice(-1000)}` };
 }

@@ -11,7 +11,9 @@ const path = require('node:path');
 /**
  * Writes `<userDir>/settings.js` and returns its path.
  * opts: { writer: who writes it (first-line comment), host, credentialSecret,
- *         logLevel (default 'info'), lines: extra `key: value` source lines }.
+ *         logLevel (default 'info'), httpNodeRoot (default '/'; the Home
+ *         Assistant add-on serves flows under '/endpoint/'),
+ *         lines: extra `key: value` source lines }.
  */
 function writeNodeRedSettings(userDir, opts) {
   const lines = [
@@ -20,7 +22,7 @@ function writeNodeRedSettings(userDir, opts) {
     "flowFile: 'flows.json',",
     `credentialSecret: ${JSON.stringify(opts.credentialSecret)},`,
     "httpAdminRoot: '/',",
-    "httpNodeRoot: '/',",
+    `httpNodeRoot: ${JSON.stringify(opts.httpNodeRoot || '/')},`,
     `logging: { console: { level: ${JSON.stringify(opts.logLevel || 'info')}, metrics: false, audit: false } },`,
     'diagnostics: { enabled: false, ui: false },',
     'telemetry: { enabled: false, updateNotification: false },',
