@@ -232,22 +232,41 @@ async function scalingChecks({ root, dist, nodePath, work, userDir, check, repor
     return { ok, figures: `${r.status} ${r.headers['content-type']} ${r.body.length} bytes, X-Timestamp ${r.headers['x-timestamp']}`, detail: `${r.status} / ${q.status}` };
   });
 
-  await check('nginx: WebSocket upgrade (Node-RED editor /comms; the dashboard widget is not on main yet, so its own endpoint is not tested)', async () => {
+  /** Sends a WebSocket upgrade through tier 1 and returns the answer's status line and headers. */
+  const upgrade = (reqPath) => new Promise((resolve, reject) => {
     const key = Buffer.from('axmjpeg-e2e-1234').toString('base64');
-    const r = await new Promise((resolve, reject) => {
-      const s = net.connect(nginx.tier1, HOST, () =>
-        s.write(`GET /a/comms HTTP/1.1\r\nHost: ${HOST}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`));
-      let got = '';
-      s.on('data', (d) => {
-        got += d.toString('latin1');
-        if (got.includes('\r\n\r\n')) {
-          s.destroy();
-          resolve(got);
-        }
-      });
-      s.on('error', reject);
-      setTimeout(() => { s.destroy(); resolve(got); }, 5000);
+    const s = net.connect(nginx.tier1, HOST, () =>
+      s.write(`GET ${reqPath} HTTP/1.1\r\nHost: ${HOST}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`));
+    let got = '';
+    s.on('data', (d) => {
+      got += d.toString('latin1');
+      if (got.includes('\r\n\r\n')) {
+        s.destroy();
+        resolve(got);
+      }
     });
+    s.on('error', reject);
+    setTimeout(() => { s.destroy(); resolve(got); }, 5000);
+  });
+
+  for (const [prefix, name] of [['/a', 'Node-RED at /'], ['/ha', 'Node-RED at /endpoint/ behind /ha/']]) {
+    await check(`nginx: WebSocket upgrade to the dashboard camera wall's socket (ticket, then axmjpeg-wall/ws), ${name}`, async () => {
+      const t = await request(t1(`${prefix}/axmjpeg-wall/ticket`));
+      if (t.status !== 200) return { ok: false, detail: `ticket: HTTP ${t.status}` };
+      const { ticket, ws } = JSON.parse(t.body.toString('utf8'));
+      // The browser must reach the socket through the proxy's prefix; the service names it below httpNodeRoot.
+      const r = await upgrade(`${prefix}/axmjpeg-wall/ws?ticket=${encodeURIComponent(ticket)}`);
+      const again = await upgrade(`${prefix}/axmjpeg-wall/ws?ticket=${encodeURIComponent(ticket)}`);
+      const status = r.split('\r\n')[0];
+      return {
+        ok: /^HTTP\/1\.1 101/.test(status) && /^HTTP\/1\.1 401/.test(again.split('\r\n')[0]),
+        figures: `${status}; the same ticket again: ${again.split('\r\n')[0]}; the ticket names the socket "${ws}" (below httpNodeRoot, without the proxy's prefix ${prefix}/)`,
+        detail: r.slice(0, 300),
+      };
+    });
+  }
+  await check('nginx: WebSocket upgrade of the Node-RED editor (/comms)', async () => {
+    const r = await upgrade('/a/comms');
     const status = r.split('\r\n')[0];
     return { ok: /^HTTP\/1\.1 101/.test(status) && /upgrade: websocket/i.test(r), figures: status, detail: r.slice(0, 300) };
   });
@@ -281,9 +300,11 @@ async function scalingChecks({ root, dist, nodePath, work, userDir, check, repor
   });
 
   /** Eviction is seen in A's log (the viewer's own socket never reads, so it cannot see its end). */
+  let stalledN = 0;
   const stalledCheck = async (name, port, reqPath, expectEvicted, ms) =>
     check(name, async () => {
-      const addr = `127.0.0.${200 + Math.floor(Math.random() * 50)}`;
+      // Its own address per check, so an earlier check's eviction line cannot be taken for this one's.
+      const addr = `127.0.0.${200 + stalledN++}`;
       const v = stalledViewer(port, reqPath, addr);
       const t0 = Date.now();
       let maxTemp = 0;
