@@ -44,7 +44,10 @@ interface AxisCameraDef extends NodeDef {
   text: boolean;
   textstring: string;
   customPath: string;
-  /** 'mjpeg' (default, also for configs saved before the option): a stream; 'jpeg-poll': single JPEGs polled at fps. */
+  /**
+   * 'mjpeg' (default, also for configs saved before the option): a stream; 'jpeg-poll': single JPEGs polled at fps;
+   * 'mjpeg-url': another Node-RED's axmjpeg-out or any MJPEG URL, by its custom path alone (no VAPIX settings).
+   */
   sourceType?: string;
   stallTimeout: string | number;
   linger: string | number;
@@ -102,9 +105,12 @@ export = function (RED: NodeAPI): void {
     const maxFrameMB = num(def.maxFrameMB, DEFAULT_MAX_FRAME_MB);
     const loginRetryS = num(def.loginRetry, DEFAULT_LOGIN_RETRY_S);
     const polled = def.sourceType === 'jpeg-poll';
+    const byUrl = def.sourceType === 'mjpeg-url';
     try {
-      if (def.sourceType !== undefined && def.sourceType !== '' && def.sourceType !== 'mjpeg' && !polled)
-        throw new CameraError(ErrorCodes.INVALID_SETTING, `Source must be "mjpeg" or "jpeg-poll", got "${String(def.sourceType)}"`);
+      if (def.sourceType !== undefined && def.sourceType !== '' && def.sourceType !== 'mjpeg' && !polled && !byUrl)
+        throw new CameraError(ErrorCodes.INVALID_SETTING, `Source must be "mjpeg", "mjpeg-url" or "jpeg-poll", got "${String(def.sourceType)}"`);
+      if (byUrl && !String(def.customPath ?? '').trim())
+        throw new CameraError(ErrorCodes.INVALID_SETTING, 'Source "Node-RED / generic MJPEG" needs the custom path: the stream\'s path on that server, e.g. /camera/live');
       const tlsNode = def.tls ? asTlsConfigNode(RED.nodes.getNode(def.tls)) : null;
       if (def.tls && def.protocol === 'https' && !tlsNode)
         throw new CameraError(ErrorCodes.INVALID_SETTING, 'The TLS config node chosen for this camera is missing or not a tls-config node');
@@ -115,7 +121,8 @@ export = function (RED: NodeAPI): void {
           `${def.name || endpoint?.host}: ${why}, so the password crosses the network readable over http. ` +
             'Use https or Digest; untick "Allow Basic over http" to forbid this.',
         );
-      defaults = validateStreamSettings(defaultSettings(def));
+      // A relay or another MJPEG server takes no VAPIX parameters: the path alone, whatever else the dialog holds.
+      defaults = validateStreamSettings(byUrl ? { customPath: String(def.customPath).trim() } : defaultSettings(def));
       if (!(stallS >= 0)) throw new CameraError(ErrorCodes.INVALID_SETTING, 'Stall timeout must be 0 or more seconds');
       if (!(lingerS >= 0)) throw new CameraError(ErrorCodes.INVALID_SETTING, 'Linger time must be 0 or more seconds');
       if (!(maxFrameMB > 0 && maxFrameMB <= 256))

@@ -39,6 +39,8 @@ const CASES = [
   ['axmjpeg-camera', { port: '70000' }, ['port']],
   ['axmjpeg-camera', { port: 'http' }, ['port']],
   ['axmjpeg-camera', { host: '' }, ['host']],
+  ['axmjpeg-camera', { sourceType: 'mjpeg-url', customPath: '/camera/live' }, []],
+  ['axmjpeg-camera', { sourceType: 'mjpeg-url', customPath: '' }, ['customPath']],
   ['axmjpeg-camera', { host: 'http://camera.example' }, ['host']],
   ['axmjpeg-camera', { fps: '-1', compression: '50.5' }, ['fps', 'compression']],
   ['axmjpeg-camera', { resolution: '640*480', cameraNumber: '0' }, ['resolution', 'cameraNumber']],

@@ -113,7 +113,7 @@ function flowsB(aPort) {
   return [
     { id: 'scale', type: 'tab', label: 'scaling', disabled: false, info: '' },
     // The relay-tree setting: another Node-RED's axmjpeg-out is an MJPEG source with a custom path.
-    camera('cam-a', 'Node-RED A', aPort, { customPath: '/e2e/live', resolution: '', fps: '', compression: '', stallTimeout: 10 }),
+    camera('cam-a', 'Node-RED A', aPort, { sourceType: 'mjpeg-url', customPath: '/e2e/live', stallTimeout: 10 }),
     streamIn('in-a', 'cam-a', ['out-hop2']),
     out('out-hop2', '/hop2'),
   ];

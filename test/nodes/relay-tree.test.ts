@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { helper, collect, startNodeRed, type Msg } from '../support/node-red';
+import { helper, callsOf, collect, startNodeRed, type Msg } from '../support/node-red';
 import { cameraConfig, mjpgIn } from '../support/flow-nodes';
 import { labelledJpegs } from '../support/jpeg-samples';
 import { waitFor } from '../support/wait';
@@ -69,8 +69,9 @@ describe('relay tree: Node-RED reading Node-RED', function () {
     const out = (id: string, url: string) => ({ id, type: 'axmjpeg-out', name: '', url, maxViewers: 20, fps: 0, stuckTimeout: 30, offlineAfter: 60, wires: [[]], ...outExtra });
     const flow = [
       cameraConfig('cam', cam.port, { name: 'Front door', customPath: '/video', auth: 'none', resolution: '', fps: '', compression: '' }),
-      cameraConfig('up1', port, { name: 'hop1', customPath: '/hop1', auth: 'none', resolution: '', fps: '', compression: '', stallTimeout: 1 }),
-      cameraConfig('up2', port, { name: 'hop2', customPath: '/hop2', auth: 'none', resolution: '', fps: '', compression: '', stallTimeout: 1 }),
+      // The one setting: source "Node-RED / generic MJPEG" with the upstream's path; the VAPIX fields are ignored.
+      cameraConfig('up1', port, { name: 'hop1', sourceType: 'mjpeg-url', customPath: '/hop1', auth: 'none', resolution: '1920x1080', fps: '30', stallTimeout: 1 }),
+      cameraConfig('up2', port, { name: 'hop2', sourceType: 'mjpeg-url', customPath: '/hop2', auth: 'none', stallTimeout: 1 }),
       mjpgIn('in0', 'cam', { resolution: '', fps: '' }, [['out1', 'first']]),
       out('out1', '/hop1'),
       mjpgIn('in1', 'up1', { resolution: '', fps: '' }, [['out2']]),
@@ -135,6 +136,12 @@ describe('relay tree: Node-RED reading Node-RED', function () {
     hopMs.sort((a, b) => a - b);
     console.log(`      added latency per hop: median ${hopMs[hopMs.length >> 1]!.toFixed(1)} ms, max ${hopMs[hopMs.length - 1]!.toFixed(1)} ms (${hopMs.length} frames)`);
     assert.ok(hopMs[hopMs.length >> 1]! < 100, 'well under 100 ms per hop on loopback');
+  });
+
+  it('source "Node-RED / generic MJPEG" without a custom path is refused with a setting error', async function () {
+    await helper.load([cameraNode, mjpgInNode], [cameraConfig('bad', port, { sourceType: 'mjpeg-url', customPath: '' }), mjpgIn('in', 'bad', {}, [[]])]);
+    const bad = helper.getNode('bad');
+    await waitFor(() => callsOf(bad, 'error').some((c) => /needs the custom path/.test(String(c.args[0]))), 5000, 'the config error');
   });
 
   it('a frame msg as mqtt in gives it (JPEG Buffer + msg.userProperties, no msg.frame): axmjpeg-out serves its origin in the part headers', async function () {
