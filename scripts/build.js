@@ -30,3 +30,19 @@ const assets = (name) => !name.endsWith('.ts');
 copyTree(path.join(root, 'nodes'), path.join(dist, 'nodes'), assets);
 // Test fixtures (JPEG samples etc.) live beside the tests that use them.
 copyTree(path.join(root, 'test', 'fixtures'), path.join(dist, 'test', 'fixtures'), () => true);
+
+// The Dashboard 2.0 widget (dashboard/, its own package): its Vue component built to the UMD file the
+// dashboard loads. The built file is committed too, so a checkout without vite (an install from git,
+// a worktree sharing an older node_modules) still has a working widget.
+function buildWidget() {
+  let vite;
+  try {
+    vite = path.join(path.dirname(require.resolve('vite/package.json', { paths: [root] })), 'bin', 'vite.js');
+    require.resolve('@vitejs/plugin-vue/package.json', { paths: [root] });
+  } catch {
+    console.log('build: vite is not installed, keeping the committed dashboard/resources/ui-axmjpeg-camera.umd.js');
+    return;
+  }
+  execFileSync(process.execPath, [vite, 'build', '--config', path.join(root, 'dashboard', 'vite.config.mjs')], { cwd: path.join(root, 'dashboard'), stdio: 'inherit' });
+}
+buildWidget();

@@ -34,6 +34,13 @@ const DIST = path.resolve(ROOT, process.env.OUT_DIR || 'dist');
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const EXAMPLES_DIR = path.join(ROOT, 'examples');
 const DASHBOARD_PKG = '@flowfuse/node-red-dashboard';
+/** The Dashboard 2.0 camera widget: a package of its own in dashboard/, with its own examples. */
+const WIDGET_DIR = path.join(ROOT, 'dashboard');
+const WIDGET_PKG = JSON.parse(fs.readFileSync(path.join(WIDGET_DIR, 'package.json'), 'utf8'));
+/** The simulated camera is a 12-channel video encoder, so the camera wall shows 12 different pictures. */
+const SIM_CHANNELS = 12;
+/** Config nodes the examples each bring (so each imports alone) but the demo needs once. */
+const SHARED_CONFIG_TYPES = new Set(['axmjpeg-camera', 'ui-base', 'ui-theme']);
 
 const HOST = '127.0.0.1';
 const SIM_PREFERRED_PORT = 8090;
@@ -94,6 +101,9 @@ const URLS = {
   snapshot: '/camera/snapshot',
   dashboard: '/dashboard/camera',
   dashboardLive: '/dashboard-camera/live',
+  wall: '/dashboard/wall',
+  widget: '/dashboard/camera-widget',
+  wallTicket: '/axmjpeg-wall/ticket',
   processed: '/camera/processed',
   playback: '/camera/playback',
   alert: '/camera/alert',
@@ -193,8 +203,8 @@ async function startCameraSimulator(port) {
   // A PTZ head and I/O for example 09 (presets Home, Door, Parking, Entrée; input 0, output 1): the picture
   // pans and zooms with the head and shows the ports and virtual inputs as lamps.
   const opts = demoCertificate
-    ? { host: HOST, auth: 'per-scheme', httpsOnly: true, https: demoCertificate, username: SIM_USER, password: SIM_PASSWORD, ptz: true, io: { inputs: 1, outputs: 1 } }
-    : { host: HOST, auth: 'digest', username: SIM_USER, password: SIM_PASSWORD, ptz: true, io: { inputs: 1, outputs: 1 } };
+    ? { host: HOST, auth: 'per-scheme', httpsOnly: true, https: demoCertificate, username: SIM_USER, password: SIM_PASSWORD, ptz: true, io: { inputs: 1, outputs: 1 }, cameras: SIM_CHANNELS }
+    : { host: HOST, auth: 'digest', username: SIM_USER, password: SIM_PASSWORD, ptz: true, io: { inputs: 1, outputs: 1 }, cameras: SIM_CHANNELS };
   try {
     return await startSimulator({ ...opts, port });
   } catch (e) {
@@ -286,6 +296,24 @@ function linkDashboard(userDir) {
   return true;
 }
 
+/**
+ * The camera widget as Node-RED and Dashboard 2.0 find an installed one: in
+ * <userDir>/node_modules (Node-RED loads its node) and among the dependencies
+ * of <userDir>/package.json (the dashboard serves only widgets named there).
+ */
+function linkWidget(userDir) {
+  symlink(WIDGET_DIR, path.join(userDir, 'node_modules', WIDGET_PKG.name));
+  const file = path.join(userDir, 'package.json');
+  let pkg = { name: 'axmjpeg-demo', description: 'Node-RED user dir of npm start', version: '0.0.0', private: true };
+  try {
+    pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    /* a new user dir */
+  }
+  pkg.dependencies = { ...pkg.dependencies, [WIDGET_PKG.name]: `file:${WIDGET_DIR}` };
+  fs.writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
+}
+
 function writeSettings(userDir) {
   return writeNodeRedSettings(userDir, {
     writer: 'scripts/demo.js on every start',
@@ -299,6 +327,7 @@ function prepareUserDir(userDir) {
   fs.mkdirSync(userDir, { recursive: true });
   linkPackage(userDir);
   const dashboard = linkDashboard(userDir);
+  if (dashboard) linkWidget(userDir);
   const settings = writeSettings(userDir);
   return { settings, dashboard };
 }
@@ -306,11 +335,13 @@ function prepareUserDir(userDir) {
 // ------------------------------------------------------------------ flows
 
 function readExamples() {
-  return fs
-    .readdirSync(EXAMPLES_DIR)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((file) => ({ file, flow: JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8')) }));
+  const read = (dir, prefix) =>
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((file) => ({ file: prefix + file, flow: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) }));
+  return [...read(EXAMPLES_DIR, ''), ...read(path.join(WIDGET_DIR, 'examples'), 'dashboard/examples/')];
 }
 
 /**
@@ -319,18 +350,21 @@ function readExamples() {
  */
 function demoFlows(examples, sim, userDir) {
   const nodes = [];
-  let cameraId = null;
+  const first = new Map();
   const replaced = new Map();
   for (const { flow } of examples) {
     for (const n of flow) {
-      if (n.type !== 'axmjpeg-camera') continue;
-      if (cameraId === null) cameraId = n.id;
-      else replaced.set(n.id, cameraId);
+      if (!SHARED_CONFIG_TYPES.has(n.type)) continue;
+      if (!first.has(n.type)) first.set(n.type, n.id);
+      else if (first.get(n.type) !== n.id) replaced.set(n.id, first.get(n.type));
     }
   }
+  const seen = new Set();
   for (const { flow } of examples) {
     for (const orig of flow) {
-      if (replaced.has(orig.id)) continue;
+      // Also the same ui-base/ui-theme (same id) brought by two examples: once.
+      if (replaced.has(orig.id) || seen.has(orig.id)) continue;
+      seen.add(orig.id);
       const n = JSON.parse(JSON.stringify(orig));
       for (const [k, v] of Object.entries(n)) if (typeof v === 'string' && replaced.has(v)) n[k] = replaced.get(v);
       if (n.type === 'axmjpeg-camera') {
@@ -495,13 +529,18 @@ async function runChecks(base, userDir, sim, stopSimulator) {
   await check(`snapshot ${URLS.snapshot}`, page(base + URLS.snapshot, 'image/jpeg', isWholeJpeg));
   await check(`dashboard ${URLS.dashboard}`, page(base + URLS.dashboard, 'text/html'));
   await check(`dashboard stream ${URLS.dashboardLive}`, frames(base + URLS.dashboardLive, 2));
+  await check(`camera wall ${URLS.wall}`, page(base + URLS.wall, 'text/html'));
+  await check(`camera widget script /resources/${WIDGET_PKG.name}/`, page(`${base}/resources/${WIDGET_PKG.name}/ui-axmjpeg-camera.umd.js`, '', (b) => b.includes('UIAxmjpegCamera')));
+  await check(`camera wall ticket ${URLS.wallTicket}`, page(base + URLS.wallTicket, 'application/json', (b) => typeof JSON.parse(b.toString()).ticket === 'string'));
   await check(`processed stream ${URLS.processed}`, frames(base + URLS.processed, 2));
   await check(`playback stream ${URLS.playback}`, frames(base + URLS.playback, 2));
   await check('Import > Examples lists every example', async () => {
     const r = await request(`${base}/library/examples/flows/${PKG.name}/`, { headers: { Accept: 'application/json' } });
     if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
     const listed = JSON.parse(r.body.toString('utf8')).map((e) => e.fn);
-    const want = readExamples().map((e) => e.file.replace(/\.json$/, ''));
+    const want = readExamples()
+      .filter((e) => !e.file.startsWith('dashboard/'))
+      .map((e) => e.file.replace(/\.json$/, ''));
     const missing = want.filter((f) => !listed.includes(f));
     if (missing.length) throw new Error(`not listed: ${missing.join(', ')}`);
     return `${listed.length} examples`;
@@ -770,6 +809,8 @@ async function main() {
   MJPEG stream      ${base}${URLS.live}     (also VLC / ffplay; ${URLS.live}.jpg = one frame)
   Snapshot          ${base}${URLS.snapshot}
   Dashboard 2.0     ${base}${URLS.dashboard}
+  Camera wall       ${base}${URLS.wall}     (${SIM_CHANNELS} camera widgets on one page, one WebSocket for all of them)
+  Camera widget     ${base}${URLS.widget}
   Processed frames  ${base}${URLS.processed}
   File playback     ${base}${URLS.playback}
   Alert trigger     ${base}${URLS.alert}     (also the camera's motion every ${DEMO_MOTION_PERIOD_MS / 1000} s: snapshot -> e-mail/Telegram msgs, files in ${displayPath(path.join(userDir, SNAPSHOT_DIR))})

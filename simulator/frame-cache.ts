@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import type { EncodeJob, EncodeResult } from './encoder-worker';
 import { renderJpeg, specKey, type FrameSpec } from './render';
 
-/** Cycles kept; the least recently used beyond this are dropped. */
+/** Cycles kept; the least recently used beyond this are dropped, unless in use. */
 export const MAX_CACHED_CYCLES = 12;
 /** A cycle served within this window counts as in use (gets clock refreshes). */
 const IN_USE_MS = 2000;
@@ -164,7 +164,10 @@ export class FrameCache {
   private evict(): void {
     for (const [key, e] of this.entries) {
       if (this.entries.size <= MAX_CACHED_CYCLES) break;
-      if (e.waiters.length === 0 && e.completeWaiters.length === 0 && this.inflight?.entry !== e) this.entries.delete(key);
+      // A cycle being streamed stays however many there are (a 16-channel wall): dropping it would
+      // make its streams wait for a re-render, over and over.
+      const inUse = Date.now() - e.lastUsed < IN_USE_MS;
+      if (!inUse && e.waiters.length === 0 && e.completeWaiters.length === 0 && this.inflight?.entry !== e) this.entries.delete(key);
     }
   }
 

@@ -54,6 +54,8 @@ export interface RunningNodeRed {
   pid: number;
   base: string;
   deploy(flows: object[]): Promise<void>;
+  /** Everything Node-RED printed so far (for a failing test's message). */
+  output(): string;
   /** Resolves once `<base><path>.jpg` (axmjpeg-out's snapshot of the last frame) answers 200. */
   waitForFrames(streamPath: string): Promise<void>;
   stop(): Promise<void>;
@@ -72,11 +74,39 @@ function linkPackage(userDir: string): void {
   fs.symlinkSync(DIST, path.join(link, 'dist'), 'dir');
 }
 
-function writeSettings(userDir: string): string {
-  return nodeRedSettings.writeNodeRedSettings(userDir, { writer: 'bench/fanout/nodered.ts', credentialSecret: 'axis-mjpeg-bench', logLevel: 'warn' });
+function writeSettings(userDir: string, lines: string[] = []): string {
+  return nodeRedSettings.writeNodeRedSettings(userDir, { writer: 'bench/fanout/nodered.ts', credentialSecret: 'axis-mjpeg-bench', logLevel: 'warn', lines });
 }
 
-export async function startNodeRed(): Promise<RunningNodeRed> {
+/**
+ * Dashboard 2.0 and the camera widget (dashboard/) as scripts/demo.js installs them: the
+ * widget in node_modules and named in the user dir's package.json (the dashboard serves only
+ * widgets named there), the dashboard linked unless Node-RED finds it next to itself.
+ */
+function linkDashboardWidget(userDir: string): void {
+  const widgetDir = path.join(ROOT, 'dashboard');
+  const name = JSON.parse(fs.readFileSync(path.join(widgetDir, 'package.json'), 'utf8')).name as string;
+  const link = path.join(userDir, 'node_modules', name);
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync(widgetDir, link, 'dir');
+  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'bench-user-dir', version: '0.0.0', private: true, dependencies: { [name]: `file:${widgetDir}` } }));
+  const dash = path.dirname(require.resolve('@flowfuse/node-red-dashboard/package.json', { paths: [ROOT] }));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const redDir = (require(path.join(DIST, 'test', 'support', 'node-red-runtime')) as { nodeRedRuntime(from: string): { dir: string } }).nodeRedRuntime(ROOT).dir;
+  if (path.dirname(redDir) !== path.dirname(path.dirname(dash))) {
+    fs.mkdirSync(path.join(userDir, 'node_modules', '@flowfuse'), { recursive: true });
+    fs.symlinkSync(dash, path.join(userDir, 'node_modules', '@flowfuse', 'node-red-dashboard'), 'dir');
+  }
+}
+
+export interface StartOptions {
+  /** Also Dashboard 2.0 and the camera widget package. */
+  dashboardWidget?: boolean;
+  /** Extra settings.js lines (`key: value,`). */
+  settingsLines?: string[];
+}
+
+export async function startNodeRed(opts: StartOptions = {}): Promise<RunningNodeRed> {
   // A build outside the project finds undici & co. only through NODE_PATH.
   const modules = path.join(ROOT, 'node_modules');
   if (!(process.env.NODE_PATH ?? '').split(path.delimiter).includes(modules)) {
@@ -84,12 +114,14 @@ export async function startNodeRed(): Promise<RunningNodeRed> {
   }
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'axis-mjpeg-bench-'));
   linkPackage(userDir);
-  const settings = writeSettings(userDir);
+  if (opts.dashboardWidget) linkDashboardWidget(userDir);
+  const settings = writeSettings(userDir, opts.settingsLines);
   const { child, base } = await e2e.startNodeRed({ root: ROOT, dist: DIST, userDir, settings });
   return {
     pid: child.proc.pid!,
     base,
     deploy: (flows) => e2e.deployFlows(base, flows),
+    output: () => child.output(),
     async waitForFrames(streamPath) {
       const t0 = Date.now();
       for (;;) {
