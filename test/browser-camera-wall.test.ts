@@ -212,6 +212,26 @@ describe('camera wall in headless Chromium (Dashboard 2.0 + ui-axmjpeg-camera in
     await until('tile 1 live again', async () => (await first()).state === 'live', 15_000);
   });
 
+  it('falls back to polling stills when no WebSocket gets through, and every tile still plays', async function () {
+    const page = await context!.newPage();
+    try {
+      // A proxy that refuses the upgrade: every wall socket is closed at once.
+      await page.routeWebSocket(/axmjpeg-wall\/ws/, (ws) => ws.close());
+      await page.goto(`${red.base}${PAGE_PATH}`, { waitUntil: 'load', timeout: WAIT_MS });
+      let first: TileProbe[] = [];
+      await until(`${TILES} tiles live on stills`, async () => {
+        first = await tiles(page);
+        return first.length === TILES && first.every((t) => t.hash !== 0 && t.state === 'live');
+      });
+      const stats = JSON.parse(await page.evaluate('JSON.stringify(window.axmjpegCameraWall.stats())'));
+      assert.equal(stats[0].mode, 'polling');
+      assert.equal(stats[0].sockets, 0, 'no socket ever opened');
+      await until('every tile to change its picture on stills', async () => (await tiles(page)).every((t, i) => t.hash !== first[i]!.hash), 30_000);
+    } finally {
+      await page.close();
+    }
+  });
+
   it("the widget's editor form lists the flow's MJPEG outputs and cameras and saves the choice", async function () {
     const page = await context!.newPage();
     try {
