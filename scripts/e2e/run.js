@@ -29,7 +29,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { HOST, stopAll, countParts, sleep, request } = require('./lib');
+const { HOST, stopAll, countParts, sleep, request, run } = require('./lib');
 const { ensureTools } = require('./tools');
 const { packPackage, prepareUserDir, startNodeRed, loadedNodes, deployFlows } = require('./nodered');
 const { startHttpsOnlySimulator, startSimulatorProcess, startFfmpegServer, startApacheFront, startMotion } = require('./sources');
@@ -388,6 +388,19 @@ async function main() {
   // ---- Flow Library scorecard
   await check('node-red-dev validate (Flow Library scorecard)', async () => {
     const r = await validatePackage(packed.stage);
+    console.log(r.output.replace(/^/gm, '      | '));
+    return r;
+  });
+  // The Dashboard 2.0 widget is its own package (dashboard/): the Flow Library scores it on its own.
+  await check('node-red-dev validate: the dashboard widget package (dashboard/)', async () => {
+    const stageDir = path.join(work, 'widget-stage');
+    fs.mkdirSync(stageDir, { recursive: true });
+    const packedWidget = await run('npm', ['pack', path.join(ROOT, 'dashboard'), '--pack-destination', stageDir, '--silent'], { cwd: stageDir, timeoutMs: 120_000 });
+    const tgz = fs.readdirSync(stageDir).find((f) => f.endsWith('.tgz'));
+    if (packedWidget.code !== 0 || !tgz) return { ok: false, figures: '', detail: `npm pack exit ${packedWidget.code}: ${packedWidget.stderr}` };
+    const untar = await run('tar', ['xzf', tgz], { cwd: stageDir, timeoutMs: 60_000 });
+    if (untar.code !== 0) return { ok: false, figures: '', detail: `tar exit ${untar.code}` };
+    const r = await validatePackage(path.join(stageDir, 'package'));
     console.log(r.output.replace(/^/gm, '      | '));
     return r;
   });
