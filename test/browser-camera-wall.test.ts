@@ -193,6 +193,43 @@ describe('camera wall in headless Chromium (Dashboard 2.0 + ui-axmjpeg-camera in
     }, 20_000);
   });
 
+  it('tiles scrolled out of view take no frames (their cameras are released) and play at once when scrolled back', async function () {
+    // The same tab as the other tests (a second one would keep every camera streaming).
+    const page = context!.pages()[0] ?? (await context!.newPage());
+    try {
+      // A short window: the wall's lower rows are below the fold.
+      await page.setViewportSize({ width: 1600, height: 420 });
+      await page.goto(`${red.base}${PAGE_PATH}`, { waitUntil: 'load', timeout: WAIT_MS });
+      const inView = async (): Promise<boolean[]> =>
+        JSON.parse(
+          await page.evaluate(`JSON.stringify([...document.querySelectorAll('.axmjpeg-tile')].map((t) => {
+            const r = t.getBoundingClientRect();
+            return r.bottom > 0 && r.top < window.innerHeight && r.right > 0 && r.left < window.innerWidth;
+          }))`),
+        ) as boolean[];
+      await until('the tiles in view to play', async () => {
+        const [t, v] = [await tiles(page), await inView()];
+        return t.length === TILES && t.every((x, i) => !v[i] || x.frames > 0);
+      });
+      const visible = await inView();
+      const shown = visible.filter(Boolean).length;
+      assert.ok(shown > 0 && shown < TILES, `${shown} of ${TILES} tiles in view: the window must cut the wall`);
+      const before = await tiles(page);
+      await sleep(2500);
+      const after = await tiles(page);
+      for (let i = 0; i < TILES; i++) {
+        if (visible[i]) assert.ok(after[i]!.frames > before[i]!.frames, `tile ${i} in view keeps playing`);
+        else assert.equal(after[i]!.frames, 0, `tile ${i} out of view never got a frame`);
+      }
+      await until('only the cameras in view streaming (linger 0)', async () => sim.stats.activeStreams === shown, 15_000);
+
+      await page.evaluate(`document.querySelectorAll('.axmjpeg-tile')[${TILES - 1}].scrollIntoView()`);
+      await until('the last tile to play once scrolled into view', async () => (await tiles(page))[TILES - 1]!.frames > 0, 15_000);
+    } finally {
+      await page.setViewportSize({ width: 1600, height: 1200 });
+    }
+  });
+
   it('the snapshot button sends the JPEG out of the node; pause and resume msgs reach the tile', async function () {
     const page = context!.pages()[0]!;
     await page.locator('.axmjpeg-tile').first().locator('.axmjpeg-snap').click();
@@ -228,7 +265,7 @@ describe('camera wall in headless Chromium (Dashboard 2.0 + ui-axmjpeg-camera in
       assert.equal(stats[0].sockets, 0, 'no socket ever opened');
       await until('every tile to change its picture on stills', async () => (await tiles(page)).every((t, i) => t.hash !== first[i]!.hash), 30_000);
     } finally {
-      await page.close();
+      await page.setViewportSize({ width: 1600, height: 1200 });
     }
   });
 
@@ -252,7 +289,7 @@ describe('camera wall in headless Chromium (Dashboard 2.0 + ui-axmjpeg-camera in
       const saved = JSON.parse(await page.evaluate('JSON.stringify((({source, fps}) => ({source, fps}))(RED.nodes.node("bb00000000000001")))'));
       assert.deepEqual(saved, { source: 'aa00000000000007', fps: '2' });
     } finally {
-      await page.close();
+      await page.setViewportSize({ width: 1600, height: 1200 });
     }
   });
 });
