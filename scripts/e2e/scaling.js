@@ -309,12 +309,20 @@ async function scalingChecks({ root, dist, nodePath, work, userDir, check, repor
     check(name, async () => {
       // Its own address per check, so an earlier check's eviction line cannot be taken for this one's.
       const addr = `127.0.0.${200 + stalledN++}`;
+      // The previous check's stalled viewer may leave nginx a temp file for a few seconds after its socket closed:
+      // wait for it to go (bounded) and count only what this check's viewer makes nginx buffer.
+      const drainEnd = Date.now() + 20_000;
+      let base = tempBytes(nginx.child.proc.pid, nginx.tempDir);
+      while (base > 1e6 && Date.now() < drainEnd) {
+        await sleep(250);
+        base = tempBytes(nginx.child.proc.pid, nginx.tempDir);
+      }
       const v = stalledViewer(port, reqPath, addr);
       const t0 = Date.now();
       let maxTemp = 0;
       let evictLine = '';
       while (Date.now() - t0 < ms && !evictLine) {
-        maxTemp = Math.max(maxTemp, tempBytes(nginx.child.proc.pid, nginx.tempDir));
+        maxTemp = Math.max(maxTemp, tempBytes(nginx.child.proc.pid, nginx.tempDir) - base);
         evictLine = redA.child.output().split('\n').reverse().find((l) => l.includes('Disconnected viewer') && l.includes(`${addr} `)) || '';
         if (!expectEvicted && maxTemp > 20e6) break;
         await sleep(250);
